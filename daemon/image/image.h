@@ -1,0 +1,74 @@
+/* Images: unpacking a rootfs tarball safely (worker threads) and the image
+ * store (records under <root>/images, used from the event loop only).
+ * Nothing here knows about libevent, clients or containers. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "common/id.h"
+
+/* Called from the worker thread as bytes are read; total is 0 if unknown. */
+typedef void (*image_progress_fn)(uint64_t done, uint64_t total, void *userdata);
+
+/* Unpacks a .tar/.tar.gz/.tar.xz/.tar.zst rootfs archive into dest_dir (an
+ * existing empty directory). No write lands outside dest_dir: every path is
+ * resolved with openat2(RESOLVE_IN_ROOT); hostile entries fail the whole
+ * unpack with an error naming the entry. Computes the sha256 of the archive
+ * bytes ("sha256:<64 hex>") and the unpacked size. Thread-safe: no chdir,
+ * no globals. On failure dest_dir may hold a partial tree: the caller
+ * removes it. */
+int image_unpack_tarball(const char *archive_path, const char *dest_dir,
+                         image_progress_fn progress, void *userdata,
+                         char ret_digest[static 7 + ID_HEX_LEN + 1], uint64_t *ret_size,
+                         struct ctr_error **err);
+
+struct image {
+        char id[ID_HEX_LEN + 1]; /* sha256 of the archive */
+        char *name;              /* "busybox" */
+        char *tag;               /* "latest" */
+        int64_t created_ns;
+        uint64_t size;
+        char *rootfs;            /* absolute path of the unpacked tree */
+        json_t *config;          /* image config (Cmd, Env, ...); may be NULL */
+};
+
+struct image_store;
+
+/* Loads every record below <root>/images, removing leftovers of imports
+ * that never finished. Caller frees with image_store_free(). */
+int image_store_open(const char *root, struct image_store **ret, struct ctr_error **err);
+void image_store_free(struct image_store *s);
+DEFINE_FREEP(struct image_store, image_store_free)
+
+/* Directory where a worker should unpack a new import; a fresh
+ * "<root>/images/.tmp-<random>" created by this call. Caller frees. */
+int image_store_new_staging_dir(struct image_store *s, char **ret, struct ctr_error **err);
+
+/* Commits an unpacked staging dir as image digest with name:tag (moving
+ * the tag from any other image). If the digest already exists, the staging
+ * dir is removed and the existing image gets the tag. Writes the record
+ * atomically. *ret is borrowed from the store. */
+int image_store_commit(struct image_store *s, const char *staging_dir, const char *digest,
+                       uint64_t size, const char *name, const char *tag,
+                       const struct image **ret, struct ctr_error **err);
+
+/* Finds by "name", "name:tag" (tag defaults to latest), full id, "sha256:<id>"
+ * or unique id prefix. -ENOENT if none, -EINVAL (ambiguous) with *err set. */
+int image_store_lookup(struct image_store *s, const char *ref, const struct image **ret,
+                       struct ctr_error **err);
+
+/* Removes an image record and its tree (the caller checks it is unused). */
+int image_store_remove(struct image_store *s, const char *id, struct ctr_error **err);
+
+/* Iteration: returns the n-th image or NULL past the end. */
+const struct image *image_store_get(struct image_store *s, size_t n);
+size_t image_store_count(struct image_store *s);
+
+/* The image as the API shows it: {"id","name","tag","ref","created","size"}. */
+json_t *image_to_json(const struct image *img);
+
+/* Validates "name[:tag]" per Docker's reference grammar (lower-case). */
+int image_parse_ref(const char *ref, char **ret_name, char **ret_tag, struct ctr_error **err);

@@ -1,0 +1,1 @@
+# owned by the systemd-units owner

@@ -1,0 +1,122 @@
+/* Unit tests for common/: parsers, ids and names, errors, fs helpers. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/fs-util.h"
+#include "common/id.h"
+#include "common/parse.h"
+#include "tests/unit/tap.h"
+
+static void
+test_parse(void)
+{
+        int64_t v = 42;
+        uint64_t u = 0;
+        int i = 0;
+
+        ok(parse_int64("123", &v) == 0 && v == 123, "parse_int64 123");
+        ok(parse_int64("-5", &v) == 0 && v == -5, "parse_int64 -5");
+        v = 7;
+        ok(parse_int64("", &v) == -EINVAL && v == 7, "empty string is invalid, value untouched");
+        ok(parse_int64(" 1", &v) == -EINVAL, "leading space is invalid");
+        ok(parse_int64("1x", &v) == -EINVAL, "trailing junk is invalid");
+        ok(parse_int64("99999999999999999999", &v) == -ERANGE, "overflow is ERANGE");
+        ok(parse_uint64("-1", &u) == -EINVAL, "negative unsigned is invalid");
+        ok(parse_uint64("18446744073709551615", &u) == 0 && u == UINT64_MAX, "uint64 max");
+        ok(parse_int("2147483648", &i) == -ERANGE, "int overflow");
+        ok(parse_int_range("11", 0, 10, &v) == -ERANGE, "range check");
+        is_int(parse_signal("TERM"), 15, "signal TERM");
+        is_int(parse_signal("sigkill"), 9, "signal sigkill");
+        is_int(parse_signal("10"), 10, "signal by number");
+        ok(parse_signal("0") < 0, "signal 0 rejected");
+        ok(parse_signal("NOPE") < 0, "unknown signal rejected");
+        is_str(signal_to_name(15), "SIGTERM", "signal name");
+}
+
+static void
+test_ids(void)
+{
+        char id[ID_HEX_LEN + 1], id2[ID_HEX_LEN + 1];
+
+        ok(id_generate(id) == 0 && id_is_valid(id), "generated id is valid");
+        ok(id_generate(id2) == 0 && strcmp(id, id2) != 0, "ids differ");
+        ok(!id_is_valid("abc"), "short id invalid");
+        ok(!id_is_valid(NULL), "NULL id invalid");
+        ok(id_prefix_is_valid("abc123"), "hex prefix valid");
+        ok(!id_prefix_is_valid("ABC"), "upper-case prefix invalid");
+        ok(!id_prefix_is_valid(""), "empty prefix invalid");
+        ok(name_is_valid("web-1.a_b"), "name valid");
+        ok(!name_is_valid("-web"), "leading dash invalid");
+        ok(!name_is_valid("a/b"), "slash invalid");
+        ok(!name_is_valid(""), "empty name invalid");
+        {
+                char longname[NAME_MAX_LEN + 2];
+                memset(longname, 'a', sizeof(longname) - 1);
+                longname[sizeof(longname) - 1] = 0;
+                ok(!name_is_valid(longname), "overlong name invalid");
+        }
+}
+
+static void
+test_errors(void)
+{
+        _cleanup_error_ struct ctr_error *e = NULL;
+
+        is_int(ctr_error_sys(&e, ENOENT, "open `%s`", "/x"), -ENOENT, "sys returns -errno");
+        is_str(e->message, "open `/x`: No such file or directory", "sys message");
+        ctr_error_msg(&e, EINVAL, "second");
+        is_str(e->message, "open `/x`: No such file or directory", "first error wins");
+        ctr_error_prefix(&e, EIO, "load image");
+        is_str(e->message, "load image: open `/x`: No such file or directory", "prefix");
+        is_int(ctr_error_msg(NULL, EPERM, "x"), -EPERM, "NULL err is fine");
+}
+
+static void
+test_fs(void)
+{
+        char tmpl[] = "/tmp/test-common-XXXXXX";
+        _cleanup_free_ char *dir = NULL, *sub = NULL, *file = NULL, *data = NULL;
+        _cleanup_error_ struct ctr_error *e = NULL;
+        size_t len = 0;
+        struct stat st;
+
+        ok(mkdtemp(tmpl) != NULL, "mkdtemp");
+        dir = strdup(tmpl);
+        sub = path_join(dir, "a/b/c");
+        ok(mkdir_p(sub, 0755, &e) == 0 && stat(sub, &st) == 0, "mkdir_p");
+        file = path_join(dir, "a/state.json");
+        ok(write_file_atomic(file, "hello", 5, 0600, &e) == 0, "write_file_atomic");
+        ok(read_file_full(file, 100, &data, &len, &e) == 0 && len == 5 && strcmp(data, "hello") == 0,
+           "read back");
+        ok(stat(file, &st) == 0 && (st.st_mode & 0777) == 0600, "mode kept");
+        free(data);
+        data = NULL;
+        ok(read_file_full(file, 3, &data, &len, &e) == -EFBIG, "read limit enforced");
+        ctr_error_free(e);
+        e = NULL;
+        {
+                _cleanup_free_ char *link = path_join(dir, "a/b/escape");
+                ok(symlink("/etc", link) == 0, "symlink to outside");
+        }
+        ok(rm_rf(dir, &e) == 0, "rm_rf");
+        ok(stat(dir, &st) < 0 && errno == ENOENT, "tree gone");
+        ok(stat("/etc/passwd", &st) == 0, "symlink target untouched");
+        ok(rm_rf(dir, &e) == 0, "rm_rf of missing path is success");
+        {
+                _cleanup_free_ char *j = path_join("/a/", "/b");
+                is_str(j, "/a/b", "path_join");
+        }
+}
+
+int
+main(void)
+{
+        test_parse();
+        test_ids();
+        test_errors();
+        test_fs();
+        return tap_done();
+}
