@@ -18,6 +18,9 @@ int runtime_spec_load(const char *config_path, struct runtime_spec **ret, struct
 void runtime_spec_free(struct runtime_spec *spec);
 DEFINE_FREEP(struct runtime_spec, runtime_spec_free)
 
+/* linux.cgroupsPath of the spec, or NULL. Borrowed from spec. */
+const char *runtime_spec_cgroups_path(const struct runtime_spec *spec);
+
 /* Host fds that become the container's 0, 1 and 2 (duplicated; the caller
  * keeps its own). */
 struct runtime_stdio {
