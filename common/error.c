@@ -1,6 +1,6 @@
 /* struct ctr_error: construction and destruction. Never allocates in a way
  * that can fail loudly: if formatting fails, the error keeps errnum and a
- * fixed message, so an error is never lost. */
+ * fixed message, so an error is never lost. Safe to use from any thread. */
 #include "error.h"
 
 #include <stdio.h>
@@ -60,7 +60,7 @@ int
 ctr_error_sys(struct ctr_error **err, int errnum, const char *fmt, ...)
 {
         _cleanup_free_ char *head = NULL;
-        char *m = NULL;
+        char *m = NULL, ebuf[128];
         va_list ap;
         int r;
 
@@ -71,7 +71,8 @@ ctr_error_sys(struct ctr_error **err, int errnum, const char *fmt, ...)
         va_start(ap, fmt);
         r = vasprintf(&head, fmt, ap);
         va_end(ap);
-        if (r < 0 || asprintf(&m, "%s: %s", head, strerror(errnum)) < 0)
+        /* GNU strerror_r: thread-safe, errors are built in worker threads too. */
+        if (r < 0 || asprintf(&m, "%s: %s", head, strerror_r(errnum, ebuf, sizeof(ebuf))) < 0)
                 m = oom_message;
         return error_store(err, errnum, m);
 }

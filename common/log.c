@@ -96,11 +96,12 @@ log_msg_errno(int level, int r, const char *fmt, ...)
 {
         va_list ap;
         int saved = errno;
+        char ebuf[128];
 
         if (level > max_level)
                 return r;
         va_start(ap, fmt);
-        log_write(level, strerror(r < 0 ? -r : r), fmt, ap);
+        log_write(level, strerror_r(r < 0 ? -r : r, ebuf, sizeof(ebuf)), fmt, ap);
         va_end(ap);
         errno = saved;
         return r;
