@@ -1,1 +1,7 @@
-# owned by the bench owner
+# Benchmarks (root, not part of `make check`): `make bench` runs
+# bench/run-bench.sh against this build's binaries. See bench/README.md.
+EXTRA_DIST += bench/run-bench.sh bench/README.md
+
+bench: all
+	CONTAINERCTL_BUILDDIR=$(abs_top_builddir) $(top_srcdir)/bench/run-bench.sh --json $(abs_top_builddir)/bench-results.json
+.PHONY: bench

@@ -1,1 +1,27 @@
-# owned by the client owner
+# containerctl, the command-line client: blocking sockets, no libevent.
+# args.c and format.c are pure and unit-tested without a daemon.
+bin_PROGRAMS += containerctl
+containerctl_SOURCES = \
+	client/main.c \
+	client/commands.h \
+	client/client.c client/client.h \
+	client/connection.c client/connection.h \
+	client/args.c client/args.h \
+	client/format.c client/format.h \
+	client/output.c client/output.h \
+	client/stream.c client/stream.h \
+	client/cmd-container.c \
+	client/cmd-image.c \
+	client/cmd-system.c
+containerctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+containerctl_LDADD = libproto.a libcommon.a $(JANSSON_LIBS)
+
+check_PROGRAMS += tests/unit/test-client-args tests/unit/test-client-format
+tests_unit_test_client_args_SOURCES = tests/unit/test-client-args.c client/args.c client/args.h
+tests_unit_test_client_args_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_client_args_LDADD = libcommon.a $(JANSSON_LIBS)
+tests_unit_test_client_format_SOURCES = tests/unit/test-client-format.c \
+	client/format.c client/format.h client/output.c client/output.h
+tests_unit_test_client_format_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_client_format_LDADD = libcommon.a $(JANSSON_LIBS)
+TESTS += tests/unit/test-client-args tests/unit/test-client-format

@@ -1,4 +1,43 @@
 # owned by the daemon owner; runtime/, cgroup/, monitor/, image/ have their own fragments
+noinst_LIBRARIES += libdaemon.a
+libdaemon_a_SOURCES = \
+	daemon/config.c daemon/config.h \
+	daemon/worker.c daemon/worker.h \
+	daemon/client.c daemon/client.h \
+	daemon/server.c daemon/server.h \
+	daemon/dispatch.c daemon/dispatch.h \
+	daemon/container.c daemon/container.h daemon/container-record.h \
+	daemon/container-store.c \
+	daemon/container-spec.c \
+	daemon/monitor-client.c daemon/monitor-client.h \
+	daemon/image-manager.c daemon/image-manager.h \
+	daemon/api/api.h \
+	daemon/api/params.c \
+	daemon/api/system.c \
+	daemon/api/image.c \
+	daemon/api/container.c
+libdaemon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS)
+
+DAEMON_LIBS = libdaemon.a libimage.a libcgroup.a libmonitorproto.a libproto.a libcommon.a \
+	$(LIBEVENT_LIBS) $(JANSSON_LIBS) $(SYSTEMD_LIBS) $(LIBARCHIVE_LIBS) -lpthread
+
+sbin_PROGRAMS += containerctld
+containerctld_SOURCES = daemon/main.c
+containerctld_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS)
+containerctld_LDADD = $(DAEMON_LIBS)
+
+check_PROGRAMS += tests/unit/test-config
+tests_unit_test_config_SOURCES = tests/unit/test-config.c
+tests_unit_test_config_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_config_LDADD = libdaemon.a libcommon.a
+TESTS += tests/unit/test-config
+
+check_PROGRAMS += tests/unit/test-daemon-dispatch
+tests_unit_test_daemon_dispatch_SOURCES = tests/unit/test-daemon-dispatch.c
+tests_unit_test_daemon_dispatch_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_daemon_dispatch_LDADD = $(DAEMON_LIBS)
+TESTS += tests/unit/test-daemon-dispatch
+
 include daemon/runtime/local.mk
 include daemon/cgroup/local.mk
 include daemon/monitor/local.mk

@@ -1,1 +1,3 @@
-# owned by the man owner
+# Manual pages. containerctl(1) is owned with the client; the daemon pages
+# are added here by their owners.
+dist_man_MANS = man/containerctl.1

@@ -36,6 +36,8 @@ enum proto_error_kind {
 const char *proto_error_kind_to_string(enum proto_error_kind k);
 int proto_error_kind_from_string(const char *s); /* -EINVAL if unknown */
 int proto_error_kind_code(enum proto_error_kind k);
+/* Kind for a JSON-RPC error code, -EINVAL if the code is not ours. */
+int proto_error_kind_from_code(int code);
 
 /* A decoded request. id is a borrowed reference into root (NULL for a
  * notification); params is always an object (empty if absent). */
@@ -45,6 +47,11 @@ struct proto_request {
         const char *method;
         json_t *params;
 };
+
+/* Parses one line as JSON (JSON_REJECT_DUPLICATES, any top-level value) after checking
+ * the length limit (-EMSGSIZE) and embedded NUL bytes (-EBADMSG). On failure
+ * *ret_message (may be NULL) gets a malloc'd explanation. */
+int proto_json_load_line(const char *line, size_t len, json_t **ret, char **ret_message);
 
 /* Decodes one line (without its newline). On success fills *req, which the
  * caller releases with proto_request_clear(). On failure returns a negative
@@ -56,13 +63,18 @@ int proto_request_decode(const char *line, size_t len, struct proto_request *req
 void proto_request_clear(struct proto_request *req);
 
 /* Encoders return a malloc'd line ending in '\n' (caller frees), or NULL on
- * OOM. They steal no references. */
+ * OOM. They steal no references. A NULL id encodes as null in replies and
+ * is omitted in requests (which makes them notifications); a NULL result
+ * encodes as {}. Messages that are not valid UTF-8 get '?' for bad bytes. */
 char *proto_encode_request(json_t *id, const char *method, json_t *params);
 char *proto_encode_result(json_t *id, json_t *result);
 /* data may be NULL; kind is merged into it as data.kind. */
 char *proto_encode_error(json_t *id, enum proto_error_kind kind, const char *message, json_t *data);
 /* A notification (no id): used for progress and streamed events. */
 char *proto_encode_notification(const char *method, json_t *params);
+/* json_string() that never fails on bad UTF-8 (bytes >= 0x80 become '?'
+ * if the string is not valid UTF-8); NULL only on OOM. New reference. */
+json_t *proto_json_string_lossy(const char *s);
 
 /* A decoded reply, for the client. Exactly one of result/error is set. */
 struct proto_reply {
@@ -77,20 +89,28 @@ struct proto_reply {
         int error_kind;  /* enum proto_error_kind, PROTO_ERR_INTERNAL if unknown */
         json_t *error_data; /* borrowed, may be NULL */
 };
+/* Decodes one line from the daemon. A notification sets method and params
+ * (id, result NULL); a reply sets id and result, or is_error and error_*.
+ * Returns 0, or -EBADMSG/-EMSGSIZE/-ENOMEM with *ret_message (malloc'd,
+ * may be NULL) and *reply zeroed. Release with proto_reply_clear(). */
 int proto_reply_decode(const char *line, size_t len, struct proto_reply *reply, char **ret_message);
 void proto_reply_clear(struct proto_reply *reply);
 
 /* Line splitter for a byte stream: feed bytes, take complete lines.
- * Enforces PROTO_MAX_LINE (or a smaller max). */
+ * Enforces PROTO_MAX_LINE (or a smaller max, 0 = PROTO_MAX_LINE) on every
+ * line as it arrives. "\r\n" is accepted; blank lines are skipped. */
 struct proto_line_buffer {
         char *data;
         size_t len, cap, max;
+        size_t off;     /* bytes already taken from the front of data */
+        size_t partial; /* length of the incomplete line at the end */
 };
 void proto_line_buffer_init(struct proto_line_buffer *b, size_t max);
 void proto_line_buffer_free(struct proto_line_buffer *b);
-/* Appends bytes; -ENOMEM, or -EMSGSIZE if a line grows past max. */
+/* Appends bytes; -ENOMEM, or -EMSGSIZE if a line grows past max (then
+ * nothing is appended; the caller should reply with an error and close). */
 int proto_line_buffer_feed(struct proto_line_buffer *b, const void *p, size_t n);
-/* Takes the next complete line: returns 1 and sets *ret_line/*ret_len
+/* Takes the next complete line: returns 1 and sets *ret_line and *ret_len
  * (malloc'd, NUL-terminated, newline stripped, caller frees), 0 if no
  * complete line is buffered. */
 int proto_line_buffer_take(struct proto_line_buffer *b, char **ret_line, size_t *ret_len);

@@ -17,9 +17,12 @@ typedef void (*image_progress_fn)(uint64_t done, uint64_t total, void *userdata)
  * existing empty directory). No write lands outside dest_dir: every path is
  * resolved with openat2(RESOLVE_IN_ROOT); hostile entries fail the whole
  * unpack with an error naming the entry. Computes the sha256 of the archive
- * bytes ("sha256:<64 hex>") and the unpacked size. Thread-safe: no chdir,
- * no globals. On failure dest_dir may hold a partial tree: the caller
- * removes it. */
+ * bytes ("sha256:<64 hex>", the whole file) and the unpacked size (sum of
+ * regular file sizes). Ends with syncfs() on dest_dir. Thread-safe: no
+ * chdir, no globals, no umask; call it from a worker. progress is called in
+ * the calling thread at most every MiB and once at the end. Not running as
+ * root (tests), ownership is not restored. On failure dest_dir may hold a
+ * partial tree: the caller removes it. */
 int image_unpack_tarball(const char *archive_path, const char *dest_dir,
                          image_progress_fn progress, void *userdata,
                          char ret_digest[static 7 + ID_HEX_LEN + 1], uint64_t *ret_size,
@@ -27,8 +30,8 @@ int image_unpack_tarball(const char *archive_path, const char *dest_dir,
 
 struct image {
         char id[ID_HEX_LEN + 1]; /* sha256 of the archive */
-        char *name;              /* "busybox" */
-        char *tag;               /* "latest" */
+        char *name;              /* "busybox"; NULL for a dangling image */
+        char *tag;               /* "latest"; NULL iff name is NULL */
         int64_t created_ns;
         uint64_t size;
         char *rootfs;            /* absolute path of the unpacked tree */
@@ -43,14 +46,22 @@ int image_store_open(const char *root, struct image_store **ret, struct ctr_erro
 void image_store_free(struct image_store *s);
 DEFINE_FREEP(struct image_store, image_store_free)
 
-/* Directory where a worker should unpack a new import; a fresh
- * "<root>/images/.tmp-<random>" created by this call. Caller frees. */
+/* Directory where a worker should unpack a new import: a fresh, empty
+ * "<root>/images/.tmp-<random>" (0755) created by this call; pass it to
+ * image_unpack_tarball() as dest_dir, then to image_store_commit(). If the
+ * import fails, rm_rf() it (or leave it: image_store_open() removes every
+ * ".tmp-*"). Caller frees *ret. */
 int image_store_new_staging_dir(struct image_store *s, char **ret, struct ctr_error **err);
 
 /* Commits an unpacked staging dir as image digest with name:tag (moving
- * the tag from any other image). If the digest already exists, the staging
- * dir is removed and the existing image gets the tag. Writes the record
- * atomically. *ret is borrowed from the store. */
+ * the tag from any other image, which stays as a dangling <none>:<none>
+ * image). name NULL imports a dangling image; tag NULL means "latest".
+ * The staging dir becomes <root>/images/<id>/rootfs next to the record
+ * image.json; one rename commits both (crash-safe). On failure the staging
+ * dir is left where it was. If the digest already exists, the staging dir
+ * is removed (synchronously, rm -rf in the calling thread) and the existing
+ * image gets the tag (an image holds one name:tag; its old one is
+ * replaced). *ret (may be NULL) is borrowed from the store. Loop only. */
 int image_store_commit(struct image_store *s, const char *staging_dir, const char *digest,
                        uint64_t size, const char *name, const char *tag,
                        const struct image **ret, struct ctr_error **err);
@@ -60,15 +71,26 @@ int image_store_commit(struct image_store *s, const char *staging_dir, const cha
 int image_store_lookup(struct image_store *s, const char *ref, const struct image **ret,
                        struct ctr_error **err);
 
-/* Removes an image record and its tree (the caller checks it is unused). */
+/* Removes an image (full id) record and its tree (the caller checks it is
+ * unused). image_store_remove() does both synchronously. For big trees,
+ * call image_store_remove_detach() in the loop (atomic rename of
+ * <id> to "<root>/images/.tmp-rm-*", the image is gone from the store;
+ * caller frees *ret_trash) and image_store_remove_tree() in a worker. A
+ * crash before the tree is gone is cleaned up by the next image_store_open. */
 int image_store_remove(struct image_store *s, const char *id, struct ctr_error **err);
+int image_store_remove_detach(struct image_store *s, const char *id, char **ret_trash,
+                              struct ctr_error **err);
+int image_store_remove_tree(const char *trash, struct ctr_error **err);
 
 /* Iteration: returns the n-th image or NULL past the end. */
 const struct image *image_store_get(struct image_store *s, size_t n);
 size_t image_store_count(struct image_store *s);
 
-/* The image as the API shows it: {"id","name","tag","ref","created","size"}. */
+/* The image as the API shows it: {"id","name","tag","ref","created","size"};
+ * a dangling image shows "<none>" for name and tag, "<none>:<none>" as ref.
+ * Caller owns the reference; NULL on OOM. */
 json_t *image_to_json(const struct image *img);
 
-/* Validates "name[:tag]" per Docker's reference grammar (lower-case). */
+/* Validates "name[:tag]" per Docker's reference grammar (lower-case); tag
+ * defaults to "latest". ret_name/ret_tag may be NULL; else caller frees. */
 int image_parse_ref(const char *ref, char **ret_name, char **ret_tag, struct ctr_error **err);

@@ -1,1 +1,28 @@
 # owned by the daemon/runtime owner
+# The spawn path. Link order for users: libruntime.a libcgroup.a libcommon.a,
+# plus $(JANSSON_LIBS) $(LIBCAP_LIBS).
+noinst_LIBRARIES += libruntime.a
+libruntime_a_SOURCES = \
+	daemon/runtime/runtime.h \
+	daemon/runtime/spec-internal.h \
+	daemon/runtime/spec.c \
+	daemon/runtime/mount-options.c \
+	daemon/runtime/sync.c daemon/runtime/sync.h \
+	daemon/runtime/child.h \
+	daemon/runtime/child.c \
+	daemon/runtime/child-mounts.c \
+	daemon/runtime/child-identity.c \
+	daemon/runtime/exec-path.c \
+	daemon/runtime/spawn.c
+libruntime_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBCAP_CFLAGS)
+
+check_PROGRAMS += tests/unit/test-runtime-spec
+tests_unit_test_runtime_spec_SOURCES = tests/unit/test-runtime-spec.c
+tests_unit_test_runtime_spec_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_runtime_spec_LDADD = libruntime.a libcommon.a $(JANSSON_LIBS) $(LIBCAP_LIBS)
+TESTS += tests/unit/test-runtime-spec
+
+# Root only, not in TESTS: runs one bundle to completion, prints the exit code.
+check_PROGRAMS += tests/runtime/spawn-smoke
+tests_runtime_spawn_smoke_SOURCES = tests/runtime/spawn-smoke.c
+tests_runtime_spawn_smoke_LDADD = libruntime.a libcgroup.a libcommon.a $(JANSSON_LIBS) $(LIBCAP_LIBS)

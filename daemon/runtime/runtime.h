@@ -22,7 +22,7 @@ DEFINE_FREEP(struct runtime_spec, runtime_spec_free)
 const char *runtime_spec_cgroups_path(const struct runtime_spec *spec);
 
 /* Host fds that become the container's 0, 1 and 2 (duplicated; the caller
- * keeps its own). */
+ * keeps its own). A negative fd means /dev/null. */
 struct runtime_stdio {
         int in_fd;
         int out_fd;
@@ -32,15 +32,19 @@ struct runtime_stdio {
 struct runtime_container;
 
 /* Creates the container init with clone3() in the namespaces the spec asks
- * for, places it in linux.cgroupsPath (creating the cgroup), and runs every
- * setup step in the child up to, not including, execve: the child then
- * waits for runtime_start(). The command is resolved in the container's
- * PATH before the wait, so "not found" is reported here.
+ * for, places it in linux.cgroupsPath (cgroup_create + cgroup_enter, before
+ * the child runs any step), and runs every setup step in the child up to,
+ * not including, execve: the child then waits for runtime_start(). The
+ * command is resolved in the container's PATH before the wait, so "not
+ * found" is reported here. stdio may be NULL (all /dev/null).
  *
- * On failure nothing is left behind (child killed and reaped, cgroup
- * removed), *err says which step failed and why, and *ret_exit_code is the
- * Docker-style code for it: 127 command not found, 126 not executable,
- * 125 anything else. Call only from a single-threaded process. */
+ * On failure the child is killed and reaped, *err says which step failed
+ * and why ("mounts: mount `proc` on `/proc`: Operation not permitted"), and
+ * *ret_exit_code (may be NULL) is the Docker-style code for it: 127 command
+ * not found, 126 not executable, 125 anything else. The cgroup is NOT
+ * removed here, on failure or later: the caller (monitor/daemon) owns its
+ * removal with cgroup_destroy(), on failure and after the init exited.
+ * Call only from a single-threaded process. */
 int runtime_create(const struct runtime_spec *spec, const struct runtime_stdio *stdio,
                    struct runtime_container **ret, int *ret_exit_code, struct ctr_error **err);
 
@@ -48,10 +52,15 @@ pid_t runtime_container_pid(const struct runtime_container *c);
 /* pidfd of the init; owned by c. Readable (POLLIN) when the init exits. */
 int runtime_container_pidfd(const struct runtime_container *c);
 
-/* Lets the init execve. Returns 0 once execve succeeded; if execve failed
- * returns its -errno with *err set, and the init exits with 126 or 127. */
+/* Lets the init execve. Returns 0 once execve succeeded (the CLOEXEC sync
+ * socket closed); if execve failed returns its -errno with *err set
+ * ("execve: execute `/bin/x`: Exec format error"), and the init exits with
+ * 127 (ENOENT) or 126. Either way the caller reaps the init via the pidfd.
+ * Call at most once. */
 int runtime_start(struct runtime_container *c, struct ctr_error **err);
 
-/* Frees c and its fds. Does not signal or reap the init. */
+/* Frees c and its fds. Does not signal or reap the init; an init that was
+ * never started sees its sync socket close and exits with 125, so the
+ * caller still reaps it. */
 void runtime_container_free(struct runtime_container *c);
 DEFINE_FREEP(struct runtime_container, runtime_container_free)

@@ -1,1 +1,37 @@
-# owned by the integration-test owner
+# Integration tests (bats, root, real kernel): `make check-integration`.
+# Each .bats file starts its own private daemon (see helpers.bash) from the
+# binaries of this build dir. The static probe goes into the test image.
+INTEGRATION_TESTS = \
+	tests/integration/images.bats \
+	tests/integration/run.bats \
+	tests/integration/lifecycle.bats \
+	tests/integration/addressing.bats \
+	tests/integration/isolation.bats \
+	tests/integration/restart.bats \
+	tests/integration/badinput.bats \
+	tests/integration/leaks.bats
+
+EXTRA_DIST += \
+	$(INTEGRATION_TESTS) \
+	tests/integration/helpers.bash \
+	tests/integration/rpc.py \
+	tests/integration/README.md \
+	tests/probe/probe.c
+
+# Built with plain $(CC) -static, never with the sanitizer flags: it runs
+# inside the container where no libasan exists.
+tests/probe/probe: $(top_srcdir)/tests/probe/probe.c
+	$(AM_V_CC)$(MKDIR_P) tests/probe && \
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $(top_srcdir)/tests/probe/probe.c
+CLEANFILES += tests/probe/probe
+
+# BATS_FLAGS: extra flags, e.g. BATS_FLAGS='--filter stop'.
+# INTEGRATION_TESTS can be overridden to run one file:
+#   make check-integration INTEGRATION_TESTS=tests/integration/run.bats
+check-integration: all tests/probe/probe
+	@if [ "$$(id -u)" != 0 ]; then echo "check-integration needs root" >&2; exit 1; fi
+	cd $(top_srcdir) && \
+	CONTAINERCTL_BUILDDIR=$(abs_top_builddir) \
+	CTL_PROBE=$(abs_top_builddir)/tests/probe/probe \
+	bats --tap $(BATS_FLAGS) $(INTEGRATION_TESTS)
+.PHONY: check-integration

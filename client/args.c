@@ -1,0 +1,316 @@
+/* Parsing of `run`/`create` options into struct create_opts, and of the
+ * -v mount spec. Reports problems through struct ctr_error so that main()
+ * prints them the one way a usage error is printed. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/args.h"
+#include "common/macros.h"
+
+void
+mount_spec_done(struct mount_spec *m)
+{
+        if (!m)
+                return;
+        free(m->source);
+        free(m->destination);
+        *m = (struct mount_spec) {};
+}
+
+int
+args_parse_mount(const char *spec, struct mount_spec *ret, struct ctr_error **err)
+{
+        _cleanup_free_ char *copy = NULL;
+        char *parts[3] = {};
+        size_t n = 0;
+        bool readonly = false;
+        char *p, *src, *dst;
+
+        copy = strdup(spec);
+        if (!copy)
+                return -ENOMEM;
+        for (p = copy;; ) {
+                char *colon = strchr(p, ':');
+
+                if (n == ARRAY_SIZE(parts))
+                        return ctr_error_msg(err, EINVAL,
+                                             "invalid volume spec '%s': too many ':'", spec);
+                parts[n++] = p;
+                if (!colon)
+                        break;
+                *colon = '\0';
+                p = colon + 1;
+        }
+        if (n < 2)
+                return ctr_error_msg(err, EINVAL,
+                                     "invalid volume spec '%s': expected SRC:DST[:ro|:rw]", spec);
+        for (size_t i = 0; i < n; i++)
+                if (parts[i][0] == '\0')
+                        return ctr_error_msg(err, EINVAL, "invalid volume spec '%s': empty part",
+                                             spec);
+        src = parts[0];
+        dst = parts[1];
+        if (src[0] != '/' && src[0] != '.')
+                return ctr_error_msg(err, EINVAL,
+                                     "invalid volume spec '%s': source must be a path "
+                                     "(named volumes are not supported)", spec);
+        if (dst[0] != '/')
+                return ctr_error_msg(err, EINVAL,
+                                     "invalid volume spec '%s': destination '%s' must be an absolute path",
+                                     spec, dst);
+        if (n == 3) {
+                if (strcmp(parts[2], "ro") == 0)
+                        readonly = true;
+                else if (strcmp(parts[2], "rw") != 0)
+                        return ctr_error_msg(err, EINVAL,
+                                             "invalid volume spec '%s': unknown mode '%s' (ro or rw)",
+                                             spec, parts[2]);
+        }
+
+        ret->source = strdup(src);
+        ret->destination = strdup(dst);
+        ret->readonly = readonly;
+        if (!ret->source || !ret->destination) {
+                mount_spec_done(ret);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+void
+create_opts_done(struct create_opts *o)
+{
+        if (!o)
+                return;
+        for (size_t i = 0; i < o->n_env; i++)
+                free(o->env[i]);
+        free(o->env);
+        for (size_t i = 0; i < o->n_mounts; i++)
+                mount_spec_done(&o->mounts[i]);
+        free(o->mounts);
+        *o = (struct create_opts) {};
+}
+
+static int
+add_env(struct create_opts *o, const char *arg, struct ctr_error **err)
+{
+        char **env;
+        char *s;
+
+        if (arg[0] == '=' || arg[0] == '\0')
+                return ctr_error_msg(err, EINVAL, "invalid environment variable '%s'", arg);
+        if (strchr(arg, '=')) {
+                s = strdup(arg);
+        } else {
+                /* "-e NAME" takes the value from our own environment and is
+                 * skipped if unset, as Docker does. */
+                const char *v = getenv(arg);
+
+                if (!v)
+                        return 0;
+                if (asprintf(&s, "%s=%s", arg, v) < 0)
+                        s = NULL;
+        }
+        if (!s)
+                return -ENOMEM;
+        env = reallocarray(o->env, o->n_env + 1, sizeof(*env));
+        if (!env) {
+                free(s);
+                return -ENOMEM;
+        }
+        o->env = env;
+        o->env[o->n_env++] = s;
+        return 0;
+}
+
+static int
+add_mount(struct create_opts *o, const char *arg, struct ctr_error **err)
+{
+        struct mount_spec m = {}, *mounts;
+        int r;
+
+        r = args_parse_mount(arg, &m, err);
+        if (r < 0)
+                return r;
+        mounts = reallocarray(o->mounts, o->n_mounts + 1, sizeof(*mounts));
+        if (!mounts) {
+                mount_spec_done(&m);
+                return -ENOMEM;
+        }
+        o->mounts = mounts;
+        o->mounts[o->n_mounts++] = m;
+        return 0;
+}
+
+enum {
+        OPT_RM = 0x100,
+        OPT_NAME,
+        OPT_HOSTNAME,
+};
+
+int
+args_parse_create(int argc, char **argv, bool allow_detach, struct create_opts *ret,
+                  struct ctr_error **err)
+{
+        static const struct option options[] = {
+                { "detach", no_argument, NULL, 'd' },
+                { "rm", no_argument, NULL, OPT_RM },
+                { "name", required_argument, NULL, OPT_NAME },
+                { "env", required_argument, NULL, 'e' },
+                { "workdir", required_argument, NULL, 'w' },
+                { "user", required_argument, NULL, 'u' },
+                { "hostname", required_argument, NULL, OPT_HOSTNAME },
+                { "volume", required_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        struct create_opts o = {};
+        int c, r;
+
+        optind = 0; /* full re-initialisation (glibc), tests parse repeatedly */
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, allow_detach ? "+:de:w:u:v:h" : "+:e:w:u:v:h",
+                                options, NULL)) >= 0) {
+                r = 0;
+                switch (c) {
+                case 'd':
+                        if (!allow_detach)
+                                r = ctr_error_msg(err, EINVAL, "%s: unknown option -d", argv[0]);
+                        o.detach = true;
+                        break;
+                case OPT_RM:
+                        o.auto_remove = true;
+                        break;
+                case OPT_NAME:
+                        o.name = optarg;
+                        break;
+                case 'e':
+                        r = add_env(&o, optarg, err);
+                        break;
+                case 'w':
+                        if (optarg[0] != '/')
+                                r = ctr_error_msg(err, EINVAL,
+                                                  "the working directory '%s' must be an absolute path",
+                                                  optarg);
+                        o.workdir = optarg;
+                        break;
+                case 'u':
+                        if (optarg[0] == '\0')
+                                r = ctr_error_msg(err, EINVAL, "the user must not be empty");
+                        o.user = optarg;
+                        break;
+                case OPT_HOSTNAME:
+                        o.hostname = optarg;
+                        break;
+                case 'v':
+                        r = add_mount(&o, optarg, err);
+                        break;
+                case 'h':
+                        create_opts_done(&o);
+                        return 1;
+                case ':':
+                        r = ctr_error_msg(err, EINVAL, "%s: option '%s' needs an argument",
+                                          argv[0], argv[optind - 1]);
+                        break;
+                default:
+                        if (optopt && optopt != '?')
+                                r = ctr_error_msg(err, EINVAL, "%s: unknown option -%c", argv[0],
+                                                  optopt);
+                        else
+                                r = ctr_error_msg(err, EINVAL, "%s: unknown option '%s'", argv[0],
+                                                  argv[optind - 1]);
+                        break;
+                }
+                if (r < 0) {
+                        create_opts_done(&o);
+                        return r;
+                }
+        }
+
+        if (optind >= argc) {
+                create_opts_done(&o);
+                return ctr_error_msg(err, EINVAL, "%s requires at least 1 argument (the image)",
+                                     argv[0]);
+        }
+        o.image = argv[optind++];
+        o.command = argv + optind;
+        o.n_command = (size_t) (argc - optind);
+        *ret = o;
+        return 0;
+}
+
+json_t *
+create_opts_to_params(const struct create_opts *o, struct ctr_error **err)
+{
+        json_auto_t *params = json_object();
+        json_t *a;
+
+        if (!params)
+                goto oom;
+        if (json_object_set_new(params, "image", json_string(o->image)) < 0)
+                goto oom;
+        if (o->name && json_object_set_new(params, "name", json_string(o->name)) < 0)
+                goto oom;
+        if (o->workdir && json_object_set_new(params, "workdir", json_string(o->workdir)) < 0)
+                goto oom;
+        if (o->user && json_object_set_new(params, "user", json_string(o->user)) < 0)
+                goto oom;
+        if (o->hostname && json_object_set_new(params, "hostname", json_string(o->hostname)) < 0)
+                goto oom;
+        if (o->auto_remove && json_object_set_new(params, "auto_remove", json_true()) < 0)
+                goto oom;
+
+        if (o->n_command > 0) {
+                a = json_array();
+                if (!a || json_object_set_new(params, "command", a) < 0)
+                        goto oom;
+                for (size_t i = 0; i < o->n_command; i++)
+                        if (json_array_append_new(a, json_string(o->command[i])) < 0)
+                                return ctr_error_msg(err, EINVAL,
+                                                     "argument '%s' is not valid UTF-8",
+                                                     o->command[i]),
+                                       NULL;
+        }
+        if (o->n_env > 0) {
+                a = json_array();
+                if (!a || json_object_set_new(params, "env", a) < 0)
+                        goto oom;
+                for (size_t i = 0; i < o->n_env; i++)
+                        if (json_array_append_new(a, json_string(o->env[i])) < 0)
+                                return ctr_error_msg(err, EINVAL,
+                                                     "environment '%s' is not valid UTF-8",
+                                                     o->env[i]),
+                                       NULL;
+        }
+        if (o->n_mounts > 0) {
+                a = json_array();
+                if (!a || json_object_set_new(params, "mounts", a) < 0)
+                        goto oom;
+                for (size_t i = 0; i < o->n_mounts; i++) {
+                        char resolved[PATH_MAX];
+                        json_t *m;
+
+                        if (!realpath(o->mounts[i].source, resolved))
+                                return ctr_error_sys(err, errno, "volume source '%s'",
+                                                     o->mounts[i].source),
+                                       NULL;
+                        m = json_pack("{s:s, s:s, s:b}", "source", resolved, "destination",
+                                      o->mounts[i].destination, "readonly",
+                                      (int) o->mounts[i].readonly);
+                        if (!m || json_array_append_new(a, m) < 0)
+                                return ctr_error_msg(err, EINVAL, "volume '%s:%s' is not valid UTF-8",
+                                                     o->mounts[i].source,
+                                                     o->mounts[i].destination),
+                                       NULL;
+                }
+        }
+        /* json_string() returns NULL for invalid UTF-8; set_new then fails. */
+        return TAKE_PTR(params);
+
+oom:
+        ctr_error_msg(err, ENOMEM, "out of memory, or an option is not valid UTF-8");
+        return NULL;
+}

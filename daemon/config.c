@@ -1,0 +1,176 @@
+/* Parses containerctld.conf: `key = value` per line, `#` comments, blank
+ * lines. Values are taken verbatim after trimming (no quoting). Every error
+ * names the file and line so an operator can fix it without guessing. */
+#include "daemon/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "common/fs-util.h"
+#include "common/log.h"
+#include "common/parse.h"
+
+#define CONFIG_MAX_SIZE (1024 * 1024)
+
+int
+daemon_config_init(struct daemon_config *c)
+{
+        *c = (struct daemon_config){
+                .socket_path = strdup(DAEMON_DEFAULT_SOCKET),
+                .root = strdup(DAEMON_DEFAULT_ROOT),
+                .run_root = strdup(DAEMON_DEFAULT_RUN_ROOT),
+                .cgroup_parent = strdup(DAEMON_DEFAULT_CGROUP_PARENT),
+                .log_level = LOG_INFO,
+                .stop_timeout = DAEMON_DEFAULT_STOP_TIMEOUT,
+        };
+        if (!c->socket_path || !c->root || !c->run_root || !c->cgroup_parent) {
+                daemon_config_clear(c);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+void
+daemon_config_clear(struct daemon_config *c)
+{
+        free(c->socket_path);
+        free(c->root);
+        free(c->run_root);
+        free(c->cgroup_parent);
+        c->socket_path = c->root = c->run_root = c->cgroup_parent = NULL;
+}
+
+static int
+set_path(char **field, const char *key, const char *value, struct ctr_error **err)
+{
+        char *s;
+
+        if (value[0] != '/')
+                return ctr_error_msg(err, EINVAL, "%s must be an absolute path, got '%s'", key,
+                                     value);
+        s = strdup(value);
+        if (!s)
+                return ctr_error_sys(err, ENOMEM, "%s", key);
+        free(*field);
+        *field = s;
+        return 0;
+}
+
+int
+daemon_config_set(struct daemon_config *c, const char *key, const char *value,
+                  struct ctr_error **err)
+{
+        if (strcmp(key, "socket") == 0)
+                return set_path(&c->socket_path, key, value, err);
+        if (strcmp(key, "root") == 0)
+                return set_path(&c->root, key, value, err);
+        if (strcmp(key, "run_root") == 0)
+                return set_path(&c->run_root, key, value, err);
+        if (strcmp(key, "cgroup_parent") == 0) {
+                /* Absolute from each hierarchy root; ".." would escape it. */
+                if (value[0] != '/' || strstr(value, "..") || strlen(value) > 1024)
+                        return ctr_error_msg(err, EINVAL,
+                                             "cgroup_parent must be an absolute cgroup path "
+                                             "without '..', got '%s'",
+                                             value);
+                return set_path(&c->cgroup_parent, key, value, err);
+        }
+        if (strcmp(key, "log_level") == 0) {
+                int l = log_level_from_string(value);
+                if (l < 0)
+                        return ctr_error_msg(err, EINVAL,
+                                             "log_level must be one of error, warning, notice, "
+                                             "info, debug, got '%s'",
+                                             value);
+                c->log_level = l;
+                return 0;
+        }
+        if (strcmp(key, "stop_timeout") == 0) {
+                int64_t v;
+                if (parse_int_range(value, 0, 86400, &v) < 0)
+                        return ctr_error_msg(err, EINVAL,
+                                             "stop_timeout must be a number of seconds "
+                                             "(0-86400), got '%s'",
+                                             value);
+                c->stop_timeout = (int) v;
+                return 0;
+        }
+        return ctr_error_msg(err, ENOENT, "unknown key '%s'", key);
+}
+
+static char *
+trim(char *s)
+{
+        char *e;
+
+        while (*s && isspace((unsigned char) *s))
+                s++;
+        e = s + strlen(s);
+        while (e > s && isspace((unsigned char) e[-1]))
+                *--e = '\0';
+        return s;
+}
+
+int
+daemon_config_parse(struct daemon_config *c, const char *text, const char *filename,
+                    struct ctr_error **err)
+{
+        _cleanup_free_ char *copy = strdup(text);
+        char *line, *next;
+        unsigned lineno = 0;
+
+        if (!copy)
+                return ctr_error_sys(err, ENOMEM, "%s", filename);
+        for (line = copy; line; line = next) {
+                _cleanup_error_ struct ctr_error *e = NULL;
+                char *eq, *key, *value;
+                int r;
+
+                lineno++;
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                line = trim(line);
+                if (line[0] == '\0' || line[0] == '#')
+                        continue;
+                eq = strchr(line, '=');
+                if (!eq)
+                        return ctr_error_msg(err, EINVAL, "%s:%u: expected 'key = value', got '%s'",
+                                             filename, lineno, line);
+                *eq = '\0';
+                key = trim(line);
+                value = trim(eq + 1);
+                if (key[0] == '\0')
+                        return ctr_error_msg(err, EINVAL, "%s:%u: missing key before '='",
+                                             filename, lineno);
+                if (value[0] == '\0')
+                        return ctr_error_msg(err, EINVAL, "%s:%u: missing value for '%s'",
+                                             filename, lineno, key);
+                r = daemon_config_set(c, key, value, &e);
+                if (r < 0)
+                        return ctr_error_msg(err, EINVAL, "%s:%u: %s", filename, lineno,
+                                             e ? e->message : "invalid setting");
+        }
+        return 0;
+}
+
+int
+daemon_config_load(struct daemon_config *c, const char *path, bool must_exist,
+                   struct ctr_error **err)
+{
+        _cleanup_error_ struct ctr_error *e = NULL;
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = read_file_full(path, CONFIG_MAX_SIZE, &text, NULL, &e);
+        if (r == -ENOENT && !must_exist)
+                return 0;
+        if (r < 0) {
+                if (err && !*err)
+                        *err = TAKE_PTR(e);
+                return r;
+        }
+        return daemon_config_parse(c, text, path, err);
+}

@@ -1,0 +1,114 @@
+/* The container record shared by the orchestrator's files (container.c,
+ * container-store.c, container-spec.c, monitor-client.c). Not for use
+ * outside daemon/container*.c and daemon/monitor-client.c. */
+#pragma once
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/id.h"
+#include "daemon/container.h"
+#include "daemon/dispatch.h"
+
+enum container_state {
+        CONTAINER_CREATED,
+        CONTAINER_RUNNING,
+        CONTAINER_EXITED,
+};
+const char *container_state_to_string(enum container_state s);
+int container_state_from_string(const char *s);
+
+struct container_config {
+        char **command;
+        char **env;
+        char *workdir;
+        char *user;
+        char *hostname;
+        struct container_mount *mounts;
+        size_t n_mounts;
+        bool auto_remove;
+};
+
+struct waiter {
+        struct request *req;
+        struct waiter *next;
+};
+
+struct container {
+        struct container_manager *mgr;
+        struct container *next;
+
+        /* Persisted. */
+        char id[ID_HEX_LEN + 1];
+        char *name;
+        char image_id[ID_HEX_LEN + 1];
+        char *image_ref;
+        char *image_rootfs;
+        struct container_config config;
+        enum container_state state;
+        pid_t pid;
+        pid_t monitor_pid;
+        uint64_t monitor_starttime;
+        int exit_code;
+        char *signal;
+        char *error;
+        int64_t created_ns, started_ns, finished_ns;
+
+        /* Runtime only. */
+        char *dir;     /* <root>/containers/<id> */
+        char *run_dir; /* <run-root>/containers/<id> */
+        int chan_fd;   /* monitor control channel, -1 if not connected */
+        struct event *chan_ev;
+        int pidfd; /* the monitor's */
+        struct event *pidfd_ev;
+        bool monitor_is_child;
+        bool starting;
+        struct request *start_req;
+        bool start_attach;
+        struct waiter *waiters; /* stop and wait: answered at exit */
+        struct event *kill_timer;
+        bool removing;
+        struct waiter *remove_waiters; /* remove, answered when gone */
+};
+
+struct container_manager {
+        struct event_base *base;
+        struct worker_pool *workers;
+        struct image_store *images;
+        char *root;
+        char *run_root;
+        char *containers_dir;
+        char *run_containers_dir;
+        char *cgroup_parent;
+        char *log_level;
+        char *monitor_path;
+        int stop_timeout;
+        struct container *containers;
+};
+
+void container_free(struct container *c);
+
+/* container-store.c */
+json_t *container_to_record_json(const struct container *c);
+int container_from_record_json(json_t *j, struct container **ret, struct ctr_error **err);
+int container_persist(struct container *c, struct ctr_error **err);
+int container_load_all(struct container_manager *m, struct ctr_error **err);
+json_t *container_summary_json(const struct container *c);
+json_t *container_inspect_full_json(const struct container *c);
+char *container_cgroup_path(const struct container *c);
+
+/* container-spec.c: resolves "uid[:gid]" or "name[:group]" against the
+ * image's etc/passwd and etc/group (unknown name: -EINVAL with *err). */
+int container_spec_resolve_user(const char *rootfs, const char *user, uid_t *ret_uid,
+                                gid_t *ret_gid, struct ctr_error **err);
+/* Writes hostname, hosts, resolv.conf and bundle/config.json below c->dir
+ * (which must exist with bundle/). */
+int container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error **err);
+
+/* container.c: called by monitor-client.c on monitor events. */
+void container_on_created(struct container *c, pid_t pid);
+void container_on_error(struct container *c, int exit_code, const char *message);
+void container_on_exited(struct container *c);

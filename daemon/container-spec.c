@@ -1,0 +1,345 @@
+/* Generates a container's bundle: the OCI runtime-spec config.json the
+ * monitor hands to daemon/runtime, and the hostname, hosts and resolv.conf
+ * files bound into it. Resolves the user against the image's own
+ * etc/passwd and etc/group, read with RESOLVE_IN_ROOT so a hostile image
+ * cannot point them at host files. Pure file generation: spawns nothing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "common/fs-util.h"
+#include "common/log.h"
+#include "common/parse.h"
+#include "daemon/container-record.h"
+
+#define SMALL_FILE_MAX (4 * 1024 * 1024)
+
+/* Reads rel (e.g. "etc/passwd") inside root as if root were "/".
+ * https://man7.org/linux/man-pages/man2/openat2.2.html */
+static int
+read_in_root(const char *root, const char *rel, char **ret)
+{
+        struct open_how how = {
+                .flags = O_RDONLY | O_CLOEXEC,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+        };
+        _cleanup_close_ int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0, cap = 0;
+
+        if (rfd < 0)
+                return negative_errno();
+        fd = (int) syscall(SYS_openat2, rfd, rel, &how, sizeof(how));
+        if (fd < 0)
+                return negative_errno();
+        for (;;) {
+                ssize_t n;
+                if (cap - len < 4096) {
+                        char *nb;
+                        if (cap >= SMALL_FILE_MAX)
+                                return -EFBIG;
+                        cap = cap ? cap * 2 : 8192;
+                        nb = realloc(buf, cap + 1);
+                        if (!nb)
+                                return -ENOMEM;
+                        buf = nb;
+                }
+                n = read(fd, buf + len, cap - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+        }
+        buf[len] = '\0';
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+/* Finds a passwd/group line by name (field 0) or numeric id (field 2) and
+ * returns its field 2 (id) and, for passwd, field 3 (primary gid). */
+static int
+lookup_db(const char *text, const char *name, long want_id, long *ret_id, long *ret_gid)
+{
+        _cleanup_free_ char *copy = strdup(text);
+        char *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *f[4] = { 0 };
+                char *p = line;
+                int64_t id, gid = -1;
+
+                for (int i = 0; i < 4 && p; i++) {
+                        f[i] = p;
+                        p = strchr(p, ':');
+                        if (p)
+                                *p++ = '\0';
+                }
+                if (!f[2] || parse_int64(f[2], &id) < 0)
+                        continue;
+                if (f[3] && parse_int64(f[3], &gid) < 0)
+                        gid = -1;
+                if ((name && strcmp(f[0], name) == 0) || (!name && id == want_id)) {
+                        *ret_id = (long) id;
+                        if (ret_gid)
+                                *ret_gid = (long) gid;
+                        return 0;
+                }
+        }
+        return -ENOENT;
+}
+
+static int
+parse_id(const char *s, long *ret)
+{
+        int64_t v;
+
+        if (parse_int_range(s, 0, 0x7fffffff - 1, &v) < 0)
+                return -EINVAL;
+        *ret = (long) v;
+        return 0;
+}
+
+int
+container_spec_resolve_user(const char *rootfs, const char *user, uid_t *ret_uid, gid_t *ret_gid,
+                            struct ctr_error **err)
+{
+        _cleanup_free_ char *copy = NULL, *passwd = NULL, *group = NULL;
+        char *u, *g;
+        long uid, gid = 0, pw_gid = -1;
+
+        if (!user || !*user) {
+                *ret_uid = 0;
+                *ret_gid = 0;
+                return 0;
+        }
+        copy = strdup(user);
+        if (!copy)
+                return -ENOMEM;
+        u = copy;
+        g = strchr(copy, ':');
+        if (g)
+                *g++ = '\0';
+        (void) read_in_root(rootfs, "etc/passwd", &passwd);
+        if (parse_id(u, &uid) == 0) {
+                if (passwd)
+                        (void) lookup_db(passwd, NULL, uid, &uid, &pw_gid);
+        } else if (!passwd || lookup_db(passwd, u, 0, &uid, &pw_gid) < 0) {
+                return ctr_error_msg(err, EINVAL, "user '%s' not found in the image's /etc/passwd",
+                                     u);
+        }
+        if (g && *g) {
+                if (parse_id(g, &gid) < 0) {
+                        (void) read_in_root(rootfs, "etc/group", &group);
+                        if (!group || lookup_db(group, g, 0, &gid, NULL) < 0)
+                                return ctr_error_msg(err, EINVAL,
+                                                     "group '%s' not found in the image's "
+                                                     "/etc/group",
+                                                     g);
+                }
+        } else if (pw_gid >= 0) {
+                gid = pw_gid;
+        }
+        *ret_uid = (uid_t) uid;
+        *ret_gid = (gid_t) gid;
+        return 0;
+}
+
+static int
+write_small(const char *dir, const char *name, const char *text, struct ctr_error **err)
+{
+        _cleanup_free_ char *path = path_join(dir, name);
+
+        if (!path)
+                return -ENOMEM;
+        return write_file_atomic(path, text, strlen(text), 0644, err);
+}
+
+/* The host's resolv.conf without loopback nameservers: 127.* points at a
+ * resolver the container's own network namespace cannot reach. */
+static char *
+filtered_resolv_conf(void)
+{
+        _cleanup_free_ char *text = NULL;
+        char *out, *save = NULL;
+        size_t n = 0;
+
+        if (read_file_full("/etc/resolv.conf", SMALL_FILE_MAX, &text, NULL, NULL) < 0)
+                return strdup("");
+        out = calloc(1, strlen(text) + 2);
+        if (!out)
+                return NULL;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                const char *p = line;
+                while (*p == ' ' || *p == '\t')
+                        p++;
+                if (strncmp(p, "nameserver", 10) == 0) {
+                        p += 10;
+                        while (*p == ' ' || *p == '\t')
+                                p++;
+                        if (strncmp(p, "127.", 4) == 0 || strncmp(p, "::1", 3) == 0)
+                                continue;
+                }
+                n += (size_t) sprintf(out + n, "%s\n", line);
+        }
+        return out;
+}
+
+static json_t *
+mount_json(const char *dst, const char *type, const char *src, const char *const *opts)
+{
+        json_t *o = json_array();
+
+        for (size_t i = 0; opts[i]; i++)
+                json_array_append_new(o, json_string(opts[i]));
+        return json_pack("{s:s,s:s,s:s,s:o}", "destination", dst, "type", type, "source", src,
+                         "options", o);
+}
+
+static json_t *
+strings_json(const char *const *v)
+{
+        json_t *a = json_array();
+
+        for (size_t i = 0; v[i]; i++)
+                json_array_append_new(a, json_string(v[i]));
+        return a;
+}
+
+static json_t *
+strv_json(char **v)
+{
+        json_t *a = json_array();
+
+        for (size_t i = 0; v && v[i]; i++)
+                json_array_append_new(a, json_string(v[i]));
+        return a;
+}
+
+static json_t *
+build_mounts(const struct container *c, const char *hostname_path, const char *hosts_path,
+             const char *resolv_path)
+{
+        static const char *const proc_o[] = { "nosuid", "noexec", "nodev", NULL };
+        static const char *const dev_o[] = { "nosuid", "strictatime", "mode=755", "size=65536k",
+                                             NULL };
+        static const char *const pts_o[] = { "nosuid",   "noexec", "newinstance", "ptmxmode=0666",
+                                             "mode=0620", "gid=5", NULL };
+        static const char *const shm_o[] = { "nosuid", "noexec", "nodev", "mode=1777",
+                                             "size=65536k", NULL };
+        static const char *const mq_o[] = { "nosuid", "noexec", "nodev", NULL };
+        static const char *const sys_o[] = { "nosuid", "noexec", "nodev", "ro", NULL };
+        static const char *const bind_o[] = { "rbind", "rprivate", NULL };
+        static const char *const bind_ro[] = { "rbind", "rprivate", "ro", NULL };
+        json_t *m = json_array();
+
+        json_array_append_new(m, mount_json("/proc", "proc", "proc", proc_o));
+        json_array_append_new(m, mount_json("/dev", "tmpfs", "tmpfs", dev_o));
+        json_array_append_new(m, mount_json("/dev/pts", "devpts", "devpts", pts_o));
+        json_array_append_new(m, mount_json("/dev/shm", "tmpfs", "shm", shm_o));
+        json_array_append_new(m, mount_json("/dev/mqueue", "mqueue", "mqueue", mq_o));
+        json_array_append_new(m, mount_json("/sys", "sysfs", "sysfs", sys_o));
+        json_array_append_new(m, mount_json("/etc/hostname", "bind", hostname_path, bind_o));
+        json_array_append_new(m, mount_json("/etc/hosts", "bind", hosts_path, bind_o));
+        json_array_append_new(m, mount_json("/etc/resolv.conf", "bind", resolv_path, bind_o));
+        for (size_t i = 0; i < c->config.n_mounts; i++) {
+                const struct container_mount *u = &c->config.mounts[i];
+                json_array_append_new(m, mount_json(u->destination, "bind", u->source,
+                                                    u->readonly ? bind_ro : bind_o));
+        }
+        return m;
+}
+
+int
+container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error **err)
+{
+        /* Docker's default capability set (moby oci/caps/defaults.go). */
+        static const char *const caps[] = {
+                "CAP_CHOWN",      "CAP_DAC_OVERRIDE",     "CAP_FSETID",     "CAP_FOWNER",
+                "CAP_MKNOD",      "CAP_NET_RAW",          "CAP_SETGID",     "CAP_SETUID",
+                "CAP_SETFCAP",    "CAP_SETPCAP",          "CAP_NET_BIND_SERVICE",
+                "CAP_SYS_CHROOT", "CAP_KILL",             "CAP_AUDIT_WRITE", NULL,
+        };
+        /* Docker's default masked and read-only paths (moby oci/defaults.go). */
+        static const char *const masked[] = {
+                "/proc/asound",       "/proc/acpi",        "/proc/kcore",       "/proc/keys",
+                "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                "/proc/sched_debug",  "/proc/scsi",        "/sys/firmware",
+                "/sys/devices/virtual/powercap", NULL,
+        };
+        static const char *const readonly[] = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                                "/proc/sysrq-trigger", NULL };
+        static const char *const ns[] = { "pid", "network", "ipc", "uts", "mount", NULL };
+        _cleanup_free_ char *hostname_path = path_join(c->dir, "hostname");
+        _cleanup_free_ char *hosts_path = path_join(c->dir, "hosts");
+        _cleanup_free_ char *resolv_path = path_join(c->dir, "resolv.conf");
+        _cleanup_free_ char *rootfs = path_join(c->dir, "rootfs");
+        _cleanup_free_ char *upper = path_join(c->dir, "upper");
+        _cleanup_free_ char *work = path_join(c->dir, "work");
+        _cleanup_free_ char *bundle = path_join(c->dir, "bundle");
+        _cleanup_free_ char *config_path = NULL, *text = NULL, *hosts = NULL, *host_line = NULL,
+                            *resolv = NULL, *cgroup = container_cgroup_path(c);
+        json_t *spec, *namespaces;
+        int r;
+
+        if (!hostname_path || !hosts_path || !resolv_path || !rootfs || !upper || !work ||
+            !bundle || !cgroup)
+                return ctr_error_sys(err, ENOMEM, "generate bundle");
+
+        if (asprintf(&host_line, "%s\n", c->config.hostname) < 0 ||
+            asprintf(&hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                             "127.0.1.1\t%s\n",
+                     c->config.hostname) < 0)
+                return ctr_error_sys(err, ENOMEM, "generate bundle");
+        resolv = filtered_resolv_conf();
+        if (!resolv)
+                return ctr_error_sys(err, ENOMEM, "generate bundle");
+        r = write_small(c->dir, "hostname", host_line, err);
+        if (r >= 0)
+                r = write_small(c->dir, "hosts", hosts, err);
+        if (r >= 0)
+                r = write_small(c->dir, "resolv.conf", resolv, err);
+        if (r < 0)
+                return r;
+
+        namespaces = json_array();
+        for (size_t i = 0; ns[i]; i++)
+                json_array_append_new(namespaces, json_pack("{s:s}", "type", ns[i]));
+
+        spec = json_pack(
+                "{s:s,s:{s:b,s:{s:i,s:i},s:o,s:o,s:s,s:b,s:{s:o,s:o,s:o}},s:{s:s,s:b},s:s,"
+                "s:o,s:{s:s,s:s,s:s},s:{s:o,s:s,s:o,s:o}}",
+                "ociVersion", "1.0.2",
+                "process", "terminal", 0, "user", "uid", (int) uid, "gid", (int) gid,
+                "args", strv_json(c->config.command),
+                "env", strv_json(c->config.env),
+                "cwd", c->config.workdir ? c->config.workdir : "/",
+                "noNewPrivileges", 1,
+                "capabilities", "bounding", strings_json(caps), "effective", strings_json(caps),
+                "permitted", strings_json(caps),
+                "root", "path", rootfs, "readonly", 0,
+                "hostname", c->config.hostname,
+                "mounts", build_mounts(c, hostname_path, hosts_path, resolv_path),
+                "annotations", "org.containerctl.overlay.lowerdir", c->image_rootfs,
+                "org.containerctl.overlay.upperdir", upper, "org.containerctl.overlay.workdir",
+                work,
+                "linux", "namespaces", namespaces, "cgroupsPath", cgroup, "maskedPaths",
+                strings_json(masked), "readonlyPaths", strings_json(readonly));
+        if (!spec)
+                return ctr_error_msg(err, ENOMEM, "generate config.json for %s", c->id);
+        text = json_dumps(spec, JSON_INDENT(2));
+        json_decref(spec);
+        config_path = path_join(bundle, "config.json");
+        if (!text || !config_path)
+                return ctr_error_sys(err, ENOMEM, "generate config.json");
+        return write_file_atomic(config_path, text, strlen(text), 0600, err);
+}

@@ -1,0 +1,344 @@
+/* Container records on disk and as the API shows them: container.json
+ * (written atomically on every state change) and the summary/inspect
+ * objects of PROTOCOL.md. Loading tolerates nothing malformed: a broken
+ * record is logged and skipped, never half-loaded. */
+#include <errno.h>
+#include <string.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+
+#include "common/fs-util.h"
+#include "common/log.h"
+#include "common/time-util.h"
+#include "daemon/container-record.h"
+
+#define RECORD_MAX_SIZE (4 * 1024 * 1024)
+
+const char *
+container_state_to_string(enum container_state s)
+{
+        switch (s) {
+        case CONTAINER_CREATED:
+                return "created";
+        case CONTAINER_RUNNING:
+                return "running";
+        case CONTAINER_EXITED:
+                return "exited";
+        }
+        return "unknown";
+}
+
+int
+container_state_from_string(const char *s)
+{
+        if (!s)
+                return -EINVAL;
+        if (strcmp(s, "created") == 0)
+                return CONTAINER_CREATED;
+        if (strcmp(s, "running") == 0)
+                return CONTAINER_RUNNING;
+        if (strcmp(s, "exited") == 0)
+                return CONTAINER_EXITED;
+        return -EINVAL;
+}
+
+static json_t *
+strv_to_json(char **v)
+{
+        json_t *a = json_array();
+
+        for (size_t i = 0; v && v[i]; i++)
+                json_array_append_new(a, json_string(v[i]));
+        return a;
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+        return s ? json_string(s) : json_null();
+}
+
+static json_t *
+mounts_to_json(const struct container_config *cfg)
+{
+        json_t *a = json_array();
+
+        for (size_t i = 0; i < cfg->n_mounts; i++)
+                json_array_append_new(a, json_pack("{s:s,s:s,s:b}", "source",
+                                                   cfg->mounts[i].source, "destination",
+                                                   cfg->mounts[i].destination, "readonly",
+                                                   cfg->mounts[i].readonly));
+        return a;
+}
+
+static json_t *
+config_to_json(const struct container_config *cfg)
+{
+        return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:b}", "command", strv_to_json(cfg->command),
+                         "env", strv_to_json(cfg->env), "workdir", str_or_null(cfg->workdir),
+                         "user", str_or_null(cfg->user), "hostname", str_or_null(cfg->hostname),
+                         "mounts", mounts_to_json(cfg), "auto_remove", cfg->auto_remove);
+}
+
+json_t *
+container_to_record_json(const struct container *c)
+{
+        return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:{s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:I,s:I,s:I}}",
+                         "id", c->id, "name", c->name, "image_id", c->image_id, "image_ref",
+                         c->image_ref, "image_rootfs", c->image_rootfs, "config",
+                         config_to_json(&c->config), "state", "status",
+                         container_state_to_string(c->state), "pid", (json_int_t) c->pid,
+                         "monitor_pid", (json_int_t) c->monitor_pid, "monitor_starttime",
+                         (json_int_t) c->monitor_starttime, "exit_code",
+                         (json_int_t) c->exit_code, "signal", str_or_null(c->signal), "error",
+                         str_or_null(c->error), "created", (json_int_t) c->created_ns,
+                         "started", (json_int_t) c->started_ns, "finished",
+                         (json_int_t) c->finished_ns);
+}
+
+static int
+json_to_strv(json_t *a, char ***ret)
+{
+        size_t i, n;
+        char **v;
+
+        if (json_is_null(a) || !a) {
+                *ret = NULL;
+                return 0;
+        }
+        if (!json_is_array(a))
+                return -EINVAL;
+        n = json_array_size(a);
+        v = calloc(n + 1, sizeof(char *));
+        if (!v)
+                return -ENOMEM;
+        for (i = 0; i < n; i++) {
+                const char *s = json_string_value(json_array_get(a, i));
+                if (!s || !(v[i] = strdup(s))) {
+                        for (size_t k = 0; k < i; k++)
+                                free(v[k]);
+                        free(v);
+                        return -EINVAL;
+                }
+        }
+        *ret = v;
+        return 0;
+}
+
+static char *
+dup_opt(json_t *j)
+{
+        const char *s = json_string_value(j);
+        return s ? strdup(s) : NULL;
+}
+
+int
+container_from_record_json(json_t *j, struct container **ret, struct ctr_error **err)
+{
+        struct container *c = calloc(1, sizeof(*c));
+        json_t *cfg, *st, *mounts;
+        const char *id, *name, *image_id, *image_ref, *rootfs, *status;
+        json_int_t pid = 0, mpid = 0, mstart = 0, code = 0, cr = 0, sa = 0, fi = 0;
+        int auto_remove = 0, s;
+
+        if (!c)
+                return -ENOMEM;
+        c->chan_fd = -1;
+        c->pidfd = -1;
+        if (json_unpack(j, "{s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "id", &id, "name", &name, "image_id",
+                        &image_id, "image_ref", &image_ref, "image_rootfs", &rootfs, "config",
+                        &cfg, "state", &st) < 0 ||
+            json_unpack(st, "{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "status", &status, "pid", &pid,
+                        "monitor_pid", &mpid, "monitor_starttime", &mstart, "exit_code", &code,
+                        "created", &cr, "started", &sa, "finished", &fi) < 0 ||
+            json_unpack(cfg, "{s:o,s:b}", "mounts", &mounts, "auto_remove", &auto_remove) < 0 ||
+            !id_is_valid(id) || !id_is_valid(image_id) || !json_is_array(mounts) ||
+            (s = container_state_from_string(status)) < 0) {
+                container_free(c);
+                return ctr_error_msg(err, EINVAL, "malformed container record");
+        }
+        strcpy(c->id, id);
+        strcpy(c->image_id, image_id);
+        c->name = strdup(name);
+        c->image_ref = strdup(image_ref);
+        c->image_rootfs = strdup(rootfs);
+        c->state = s;
+        c->pid = (pid_t) pid;
+        c->monitor_pid = (pid_t) mpid;
+        c->monitor_starttime = (uint64_t) mstart;
+        c->exit_code = (int) code;
+        c->signal = dup_opt(json_object_get(st, "signal"));
+        c->error = dup_opt(json_object_get(st, "error"));
+        c->created_ns = cr;
+        c->started_ns = sa;
+        c->finished_ns = fi;
+        c->config.workdir = dup_opt(json_object_get(cfg, "workdir"));
+        c->config.user = dup_opt(json_object_get(cfg, "user"));
+        c->config.hostname = dup_opt(json_object_get(cfg, "hostname"));
+        c->config.auto_remove = auto_remove;
+        if (json_to_strv(json_object_get(cfg, "command"), &c->config.command) < 0 ||
+            json_to_strv(json_object_get(cfg, "env"), &c->config.env) < 0 || !c->name ||
+            !c->image_ref || !c->image_rootfs) {
+                container_free(c);
+                return ctr_error_msg(err, EINVAL, "malformed container record");
+        }
+        c->config.mounts = calloc(json_array_size(mounts) + 1, sizeof(struct container_mount));
+        if (!c->config.mounts) {
+                container_free(c);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < json_array_size(mounts); i++) {
+                const char *src, *dst;
+                int ro = 0;
+                if (json_unpack(json_array_get(mounts, i), "{s:s,s:s,s?b}", "source", &src,
+                                "destination", &dst, "readonly", &ro) < 0) {
+                        container_free(c);
+                        return ctr_error_msg(err, EINVAL, "malformed mount in container record");
+                }
+                c->config.mounts[i].source = strdup(src);
+                c->config.mounts[i].destination = strdup(dst);
+                c->config.mounts[i].readonly = ro;
+                c->config.n_mounts++;
+        }
+        *ret = c;
+        return 0;
+}
+
+int
+container_persist(struct container *c, struct ctr_error **err)
+{
+        _cleanup_free_ char *path = path_join(c->dir, "container.json");
+        _cleanup_free_ char *text = NULL;
+        json_t *j = container_to_record_json(c);
+
+        if (!j || !path) {
+                json_decref(j);
+                return ctr_error_sys(err, ENOMEM, "serialize container %s", c->id);
+        }
+        text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+        json_decref(j);
+        if (!text)
+                return ctr_error_sys(err, ENOMEM, "serialize container %s", c->id);
+        return write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+int
+container_load_all(struct container_manager *m, struct ctr_error **err)
+{
+        DIR *d = opendir(m->containers_dir);
+        struct dirent *de;
+
+        if (!d)
+                return ctr_error_sys(err, errno, "open `%s`", m->containers_dir);
+        while ((de = readdir(d))) {
+                _cleanup_error_ struct ctr_error *e = NULL;
+                _cleanup_free_ char *dir = NULL, *path = NULL, *text = NULL;
+                struct container *c = NULL;
+                json_error_t jerr;
+                json_t *j;
+                int r;
+
+                if (!id_is_valid(de->d_name))
+                        continue;
+                dir = path_join(m->containers_dir, de->d_name);
+                path = dir ? path_join(dir, "container.json") : NULL;
+                if (!path)
+                        break;
+                r = read_file_full(path, RECORD_MAX_SIZE, &text, NULL, &e);
+                if (r < 0) {
+                        log_warning("skipping container %s: %s", de->d_name,
+                                    e ? e->message : "unreadable");
+                        continue;
+                }
+                j = json_loads(text, 0, &jerr);
+                if (!j) {
+                        log_warning("skipping container %s: %s: %s", de->d_name, path, jerr.text);
+                        continue;
+                }
+                r = container_from_record_json(j, &c, &e);
+                json_decref(j);
+                if (r < 0 || strcmp(c->id, de->d_name) != 0) {
+                        log_warning("skipping container %s: %s", de->d_name,
+                                    e ? e->message : "id does not match its directory");
+                        container_free(c);
+                        continue;
+                }
+                c->mgr = m;
+                c->dir = TAKE_PTR(dir);
+                c->run_dir = path_join(m->run_containers_dir, c->id);
+                c->next = m->containers;
+                m->containers = c;
+        }
+        closedir(d);
+        return 0;
+}
+
+static json_t *
+time_or_null(int64_t ns)
+{
+        char buf[64];
+
+        if (ns <= 0)
+                return json_null();
+        return json_string(format_rfc3339(ns, buf, sizeof(buf)));
+}
+
+char *
+container_cgroup_path(const struct container *c)
+{
+        return path_join(c->mgr->cgroup_parent, c->id);
+}
+
+json_t *
+container_summary_json(const struct container *c)
+{
+        bool running = c->state == CONTAINER_RUNNING;
+        bool exited = c->state == CONTAINER_EXITED;
+
+        return json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:o,s:o,s:o,s:o,s:o}", "id", c->id, "name",
+                         c->name, "image", c->image_ref, "image_id", c->image_id, "command",
+                         strv_to_json(c->config.command), "state",
+                         container_state_to_string(c->state), "created",
+                         time_or_null(c->created_ns), "started_at",
+                         c->state != CONTAINER_CREATED ? time_or_null(c->started_ns) : json_null(),
+                         "finished_at", exited ? time_or_null(c->finished_ns) : json_null(),
+                         "exit_code", exited ? json_integer(c->exit_code) : json_null(), "pid",
+                         running && c->pid > 0 ? json_integer(c->pid) : json_null());
+}
+
+json_t *
+container_inspect_full_json(const struct container *c)
+{
+        json_t *j = container_summary_json(c);
+        _cleanup_free_ char *cg = container_cgroup_path(c);
+        _cleanup_free_ char *upper = path_join(c->dir, "upper");
+        _cleanup_free_ char *log = path_join(c->dir, "console.log");
+        bool running = c->state == CONTAINER_RUNNING;
+        bool exited = c->state == CONTAINER_EXITED;
+        json_t *state;
+
+        if (!j)
+                return NULL;
+        state = json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b}", "status",
+                          container_state_to_string(c->state), "pid",
+                          running && c->pid > 0 ? json_integer(c->pid) : json_null(), "exit_code",
+                          exited ? json_integer(c->exit_code) : json_null(), "signal",
+                          str_or_null(exited ? c->signal : NULL), "error", str_or_null(c->error),
+                          "started_at",
+                          c->state != CONTAINER_CREATED ? time_or_null(c->started_ns) : json_null(),
+                          "finished_at", exited ? time_or_null(c->finished_ns) : json_null(),
+                          "removing", c->removing);
+        json_object_set_new(j, "state", state);
+        json_object_set_new(j, "status", json_string(container_state_to_string(c->state)));
+        json_object_set_new(j, "config", config_to_json(&c->config));
+        json_object_set_new(j, "cgroup", json_pack("{s:s?}", "path", cg));
+        json_object_set_new(j, "rootfs",
+                            json_pack("{s:s?,s:s}", "upper", upper, "lower", c->image_rootfs));
+        json_object_set_new(j, "mounts", mounts_to_json(&c->config));
+        json_object_set_new(j, "log_path", log ? json_string(log) : json_null());
+        json_object_set_new(j, "monitor_pid",
+                            running && c->monitor_pid > 0 ? json_integer(c->monitor_pid)
+                                                          : json_null());
+        return j;
+}

@@ -1,0 +1,1046 @@
+/* The container orchestrator: registry, lookup, create and the state
+ * machine created -> running -> exited, driven by API requests and by
+ * monitor events (monitor-client.c). The only writer of container state:
+ * every change is persisted (container-store.c) before it is reported.
+ * Slow work (tree removal) runs in a worker; replies that must wait for an
+ * exit are kept as waiters. Loop thread only. */
+#include "daemon/container.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/fs-util.h"
+#include "common/log.h"
+#include "common/parse.h"
+#include "common/time-util.h"
+#include "daemon/cgroup/cgroup.h"
+#include "daemon/container-record.h"
+#include "daemon/image/image.h"
+#include "daemon/monitor-client.h"
+#include "daemon/monitor/monitor-proto.h"
+#include "daemon/worker.h"
+
+static void strv_free(char **v);
+static void container_begin_removal(struct container *c);
+
+/* ---- records ---- */
+
+static void
+strv_free(char **v)
+{
+        for (size_t i = 0; v && v[i]; i++)
+                free(v[i]);
+        free(v);
+}
+
+static void
+strv_freep(char ***v)
+{
+        strv_free(*v);
+}
+
+static void
+mounts_free(struct container_mount *m, size_t n)
+{
+        for (size_t i = 0; m && i < n; i++) {
+                free(m[i].source);
+                free(m[i].destination);
+        }
+        free(m);
+}
+
+static void
+waiters_fail(struct waiter **list, const char *why)
+{
+        while (*list) {
+                struct waiter *w = *list;
+                *list = w->next;
+                request_error(w->req, PROTO_ERR_INTERNAL, why, NULL);
+                free(w);
+        }
+}
+
+void
+container_free(struct container *c)
+{
+        if (!c)
+                return;
+        if (c->mgr)
+                monitor_client_unwatch(c);
+        if (c->kill_timer)
+                event_free(c->kill_timer);
+        if (c->start_req)
+                request_error(c->start_req, PROTO_ERR_INTERNAL, "daemon shutting down", NULL);
+        waiters_fail(&c->waiters, "daemon shutting down");
+        waiters_fail(&c->remove_waiters, "daemon shutting down");
+        free(c->name);
+        free(c->image_ref);
+        free(c->image_rootfs);
+        strv_free(c->config.command);
+        strv_free(c->config.env);
+        free(c->config.workdir);
+        free(c->config.user);
+        free(c->config.hostname);
+        mounts_free(c->config.mounts, c->config.n_mounts);
+        free(c->signal);
+        free(c->error);
+        free(c->dir);
+        free(c->run_dir);
+        free(c);
+}
+DEFINE_FREEP(struct container, container_free)
+
+void
+container_create_params_clear(struct container_create_params *p)
+{
+        free(p->image);
+        free(p->name);
+        strv_free(p->command);
+        strv_free(p->env);
+        free(p->workdir);
+        free(p->user);
+        free(p->hostname);
+        mounts_free(p->mounts, p->n_mounts);
+        *p = (struct container_create_params){ 0 };
+}
+
+static int
+add_waiter(struct waiter **list, struct request *req)
+{
+        struct waiter *w = calloc(1, sizeof(*w));
+
+        if (!w)
+                return -ENOMEM;
+        w->req = req;
+        w->next = *list;
+        *list = w;
+        return 0;
+}
+
+/* ---- lookup ---- */
+
+static struct container *
+find_by_name(struct container_manager *m, const char *name)
+{
+        for (struct container *c = m->containers; c; c = c->next)
+                if (strcmp(c->name, name) == 0)
+                        return c;
+        return NULL;
+}
+
+/* Name, full id or unique id prefix. */
+static int
+container_lookup(struct container_manager *m, const char *ref, struct container **ret,
+                 struct ctr_error **err)
+{
+        struct container *found = NULL, *c;
+        size_t n;
+
+        if (!ref || !*ref)
+                return ctr_error_msg(err, EINVAL, "container reference is empty");
+        c = find_by_name(m, ref);
+        if (c) {
+                *ret = c;
+                return 0;
+        }
+        if (id_prefix_is_valid(ref)) {
+                n = strlen(ref);
+                for (c = m->containers; c; c = c->next) {
+                        if (strncmp(c->id, ref, n) != 0)
+                                continue;
+                        if (found)
+                                return ctr_error_msg(err, EINVAL,
+                                                     "container id prefix '%s' is ambiguous", ref);
+                        found = c;
+                }
+        }
+        if (!found)
+                return ctr_error_msg(err, ENOENT, "no such container: %s", ref);
+        *ret = found;
+        return 0;
+}
+
+/* Looks up ref for an asynchronous operation; on failure answers req. */
+static struct container *
+lookup_or_reply(struct container_manager *m, const char *ref, struct request *req)
+{
+        _cleanup_error_ struct ctr_error *e = NULL;
+        struct container *c = NULL;
+        int r = container_lookup(m, ref, &c, &e);
+
+        if (r < 0) {
+                request_error_errno(req, r, e);
+                return NULL;
+        }
+        if (c->removing) {
+                request_errorf(req, PROTO_ERR_CONFLICT, "container %s is being removed", c->name);
+                return NULL;
+        }
+        return c;
+}
+
+/* ---- names ---- */
+
+static int
+generate_name(struct container_manager *m, char **ret)
+{
+        static const char *const adj[] = {
+                "admiring", "bold",    "brave",   "calm",     "clever",  "eager",   "elated",
+                "festive",  "gentle",  "happy",   "jolly",    "keen",    "kind",    "lucid",
+                "modest",   "nifty",   "quirky",  "serene",   "sharp",   "stoic",   "sweet",
+                "tender",   "vibrant", "wizardly", "zealous", "focused", "great",   "upbeat",
+        };
+        static const char *const who[] = {
+                "babbage", "bohr",    "curie",   "darwin",  "euler",    "fermi",    "gauss",
+                "hopper",  "hypatia", "kepler",  "lamport", "lovelace", "mccarthy", "noether",
+                "pascal",  "ritchie", "shannon", "thompson", "turing",  "wozniak",  "yalow",
+        };
+        char id[ID_HEX_LEN + 1];
+
+        for (int attempt = 0; attempt < 100; attempt++) {
+                unsigned long v;
+                char buf[64];
+                int r = id_generate(id);
+                if (r < 0)
+                        return r;
+                v = strtoul(id + ID_HEX_LEN - 8, NULL, 16);
+                if (attempt < 50)
+                        snprintf(buf, sizeof(buf), "%s_%s", adj[v % ARRAY_SIZE(adj)],
+                                 who[(v / ARRAY_SIZE(adj)) % ARRAY_SIZE(who)]);
+                else
+                        snprintf(buf, sizeof(buf), "%s_%s%lu", adj[v % ARRAY_SIZE(adj)],
+                                 who[(v / ARRAY_SIZE(adj)) % ARRAY_SIZE(who)], v % 100);
+                if (!find_by_name(m, buf)) {
+                        *ret = strdup(buf);
+                        return *ret ? 0 : -ENOMEM;
+                }
+        }
+        return -EEXIST;
+}
+
+/* ---- create ---- */
+
+static json_t *
+image_cfg(const struct image *img)
+{
+        json_t *inner;
+
+        if (!img->config || !json_is_object(img->config))
+                return NULL;
+        /* An OCI image config nests the runtime settings under "config". */
+        inner = json_object_get(img->config, "config");
+        return json_is_object(inner) ? inner : img->config;
+}
+
+static int
+strv_push(char ***v, size_t *n, const char *s)
+{
+        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
+
+        if (!nv)
+                return -ENOMEM;
+        *v = nv;
+        nv[*n] = strdup(s);
+        if (!nv[*n])
+                return -ENOMEM;
+        nv[++*n] = NULL;
+        return 0;
+}
+
+static int
+build_command(const struct container_create_params *p, json_t *cfg, char ***ret,
+              struct ctr_error **err)
+{
+        char **v = NULL;
+        size_t n = 0, i;
+        json_t *ep = cfg ? json_object_get(cfg, "Entrypoint") : NULL;
+        json_t *cmd = cfg ? json_object_get(cfg, "Cmd") : NULL;
+        json_t *x;
+
+        json_array_foreach (ep, i, x)
+                if (json_is_string(x) && strv_push(&v, &n, json_string_value(x)) < 0)
+                        goto oom;
+        if (p->command && p->command[0]) {
+                for (i = 0; p->command[i]; i++)
+                        if (strv_push(&v, &n, p->command[i]) < 0)
+                                goto oom;
+        } else {
+                json_array_foreach (cmd, i, x)
+                        if (json_is_string(x) && strv_push(&v, &n, json_string_value(x)) < 0)
+                                goto oom;
+        }
+        if (n == 0) {
+                strv_free(v);
+                return ctr_error_msg(err, EINVAL,
+                                     "no command given and the image has no default command");
+        }
+        *ret = v;
+        return 0;
+oom:
+        strv_free(v);
+        return ctr_error_sys(err, ENOMEM, "build command");
+}
+
+/* Image Env, then the request's env; a later KEY=... replaces an earlier. */
+static int
+merge_env_one(char ***v, size_t *n, const char *kv, struct ctr_error **err)
+{
+        const char *eq = strchr(kv, '=');
+        size_t klen;
+
+        if (!eq || eq == kv)
+                return ctr_error_msg(err, EINVAL, "environment entry '%s' is not KEY=VALUE", kv);
+        klen = (size_t) (eq - kv) + 1;
+        for (size_t i = 0; i < *n; i++) {
+                if (strncmp((*v)[i], kv, klen) == 0) {
+                        char *s = strdup(kv);
+                        if (!s)
+                                return -ENOMEM;
+                        free((*v)[i]);
+                        (*v)[i] = s;
+                        return 0;
+                }
+        }
+        return strv_push(v, n, kv);
+}
+
+static int
+build_env(const struct container_create_params *p, json_t *cfg, char ***ret, struct ctr_error **err)
+{
+        _cleanup_(strv_freep) char **v = NULL;
+        size_t n = 0, i;
+        json_t *env = cfg ? json_object_get(cfg, "Env") : NULL, *x;
+        bool has_path = false;
+        int r;
+
+        json_array_foreach (env, i, x)
+                if (json_is_string(x) && strchr(json_string_value(x), '=') &&
+                    (r = merge_env_one(&v, &n, json_string_value(x), err)) < 0)
+                        return r;
+        for (i = 0; p->env && p->env[i]; i++)
+                if ((r = merge_env_one(&v, &n, p->env[i], err)) < 0)
+                        return r;
+        for (i = 0; i < n; i++)
+                has_path |= strncmp(v[i], "PATH=", 5) == 0;
+        if (!has_path &&
+            strv_push(&v, &n, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") <
+                    0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
+static bool
+hostname_is_valid(const char *s)
+{
+        size_t n = strlen(s);
+
+        if (n == 0 || n > 63 || s[0] == '-' || s[0] == '.')
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+                      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '.'))
+                        return false;
+        return true;
+}
+
+/* Absolute, shorter than PATH_MAX, and no ".." component. */
+static bool
+container_path_is_valid(const char *p)
+{
+        size_t n;
+
+        if (!p || p[0] != '/' || (n = strlen(p)) >= 4096)
+                return false;
+        for (const char *s = p; (s = strstr(s, "..")); s += 2)
+                if (s[-1] == '/' && (s[2] == '/' || s[2] == '\0'))
+                        return false;
+        return true;
+}
+
+static int
+copy_mounts(const struct container_create_params *p, struct container_config *cfg,
+            struct ctr_error **err)
+{
+        cfg->mounts = calloc(p->n_mounts + 1, sizeof(struct container_mount));
+        if (!cfg->mounts)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n_mounts; i++) {
+                const struct container_mount *u = &p->mounts[i];
+                struct stat st;
+
+                if (!u->source || u->source[0] != '/')
+                        return ctr_error_msg(err, EINVAL,
+                                             "mount source '%s' must be an absolute path",
+                                             u->source ? u->source : "");
+                if (!container_path_is_valid(u->destination))
+                        return ctr_error_msg(err, EINVAL,
+                                             "mount destination '%s' must be an absolute path "
+                                             "without '..'",
+                                             u->destination ? u->destination : "");
+                if (stat(u->source, &st) < 0)
+                        return ctr_error_sys(err, errno, "mount source `%s`", u->source);
+                cfg->mounts[i].source = strdup(u->source);
+                cfg->mounts[i].destination = strdup(u->destination);
+                cfg->mounts[i].readonly = u->readonly;
+                cfg->n_mounts++;
+                if (!cfg->mounts[i].source || !cfg->mounts[i].destination)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int
+make_dirs(struct container *c, struct ctr_error **err)
+{
+        static const char *const subdirs[] = { "bundle", "upper", "work", "rootfs" };
+        int r = mkdir_p(c->dir, 0700, err);
+
+        for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(subdirs); i++) {
+                _cleanup_free_ char *p = path_join(c->dir, subdirs[i]);
+                if (!p)
+                        return -ENOMEM;
+                r = mkdir_p(p, subdirs[i][0] == 'r' ? 0755 : 0700, err);
+        }
+        return r;
+}
+
+int
+container_create(struct container_manager *m, const struct container_create_params *p,
+                 char ret_id[static ID_HEX_LEN + 1], char **ret_name, struct ctr_error **err)
+{
+        _cleanup_(container_freep) struct container *c = NULL;
+        const struct image *img = NULL;
+        json_t *cfg;
+        const char *s;
+        uid_t uid;
+        gid_t gid;
+        int r;
+
+        r = image_store_lookup(m->images, p->image, &img, err);
+        if (r == -ENOENT)
+                return ctr_error_msg(err, ENOENT, "no such image: %s", p->image);
+        if (r < 0)
+                return r;
+        cfg = image_cfg(img);
+
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->chan_fd = c->pidfd = -1;
+        c->mgr = m;
+        if (p->name) {
+                struct container *other;
+                if (!name_is_valid(p->name))
+                        return ctr_error_msg(err, EINVAL,
+                                             "invalid container name '%s': use [a-zA-Z0-9][a-zA-Z0-9_.-]*, "
+                                             "at most %d characters",
+                                             p->name, NAME_MAX_LEN);
+                other = find_by_name(m, p->name);
+                if (other)
+                        return ctr_error_msg(err, EEXIST,
+                                             "container name '%s' is already in use by %.12s",
+                                             p->name, other->id);
+                c->name = strdup(p->name);
+        } else if ((r = generate_name(m, &c->name)) < 0)
+                return ctr_error_sys(err, -r, "generate a container name");
+        if (!c->name)
+                return -ENOMEM;
+
+        r = build_command(p, cfg, &c->config.command, err);
+        if (r >= 0)
+                r = build_env(p, cfg, &c->config.env, err);
+        if (r < 0)
+                return r;
+        s = p->workdir ? p->workdir : (cfg ? json_string_value(json_object_get(cfg, "WorkingDir")) : NULL);
+        if (s && *s) {
+                if (!container_path_is_valid(s))
+                        return ctr_error_msg(err, EINVAL, "workdir '%s' must be an absolute path", s);
+                c->config.workdir = strdup(s);
+        }
+        s = p->user ? p->user : (cfg ? json_string_value(json_object_get(cfg, "User")) : NULL);
+        if (s && *s)
+                c->config.user = strdup(s);
+        r = container_spec_resolve_user(img->rootfs, c->config.user, &uid, &gid, err);
+        if (r < 0)
+                return r;
+        r = copy_mounts(p, &c->config, err);
+        if (r < 0)
+                return r;
+        c->config.auto_remove = p->auto_remove;
+
+        r = id_generate(c->id);
+        if (r < 0)
+                return ctr_error_sys(err, -r, "generate container id");
+        if (p->hostname) {
+                if (!hostname_is_valid(p->hostname))
+                        return ctr_error_msg(err, EINVAL, "invalid hostname '%s'", p->hostname);
+                c->config.hostname = strdup(p->hostname);
+        } else {
+                c->config.hostname = strndup(c->id, ID_SHORT_LEN);
+        }
+        memcpy(c->image_id, img->id, sizeof(c->image_id));
+        if (asprintf(&c->image_ref, "%s:%s", img->name ? img->name : img->id,
+                     img->tag ? img->tag : "latest") < 0)
+                c->image_ref = NULL;
+        c->image_rootfs = strdup(img->rootfs);
+        c->dir = path_join(m->containers_dir, c->id);
+        c->run_dir = path_join(m->run_containers_dir, c->id);
+        if (!c->config.hostname || !c->image_ref || !c->image_rootfs || !c->dir || !c->run_dir)
+                return -ENOMEM;
+        c->state = CONTAINER_CREATED;
+        c->created_ns = now_ns();
+
+        r = make_dirs(c, err);
+        if (r >= 0)
+                r = container_spec_write(c, uid, gid, err);
+        if (r >= 0)
+                r = container_persist(c, err);
+        if (r < 0) {
+                (void) rm_rf(c->dir, NULL);
+                return r;
+        }
+        c->next = m->containers;
+        m->containers = c;
+        memcpy(ret_id, c->id, ID_HEX_LEN + 1);
+        *ret_name = strdup(c->name);
+        TAKE_PTR(c);
+        log_info("container %.12s created as %s", ret_id, *ret_name ? *ret_name : "?");
+        return 0;
+}
+
+/* ---- state changes from the monitor ---- */
+
+static void
+persist_or_log(struct container *c)
+{
+        _cleanup_error_ struct ctr_error *e = NULL;
+
+        if (container_persist(c, &e) < 0)
+                log_error("container %.12s: persist state: %s", c->id,
+                          e ? e->message : "failed");
+}
+
+static json_t *
+exit_result(const struct container *c)
+{
+        return json_pack("{s:s,s:o}", "id", c->id, "exit_code",
+                         c->state == CONTAINER_EXITED ? json_integer(c->exit_code) : json_null());
+}
+
+/* Moves c to exited (once), answers everyone waiting for that, and starts
+ * the removal if one is due. */
+static void
+container_finish(struct container *c, int exit_code, const char *sig, const char *error)
+{
+        struct request *start_req = TAKE_PTR(c->start_req);
+
+        if (c->state != CONTAINER_RUNNING && !c->starting)
+                return;
+        c->state = CONTAINER_EXITED;
+        c->starting = false;
+        c->exit_code = exit_code;
+        free(c->signal);
+        c->signal = sig ? strdup(sig) : NULL;
+        free(c->error);
+        c->error = error ? strdup(error) : NULL;
+        c->finished_ns = now_ns();
+        c->pid = 0;
+        persist_or_log(c);
+        if (c->kill_timer)
+                event_del(c->kill_timer);
+        log_info("container %.12s (%s) exited with %d%s%s", c->id, c->name, exit_code,
+                 error ? ": " : "", error ? error : "");
+
+        if (start_req) {
+                json_t *data = json_pack("{s:i}", "exit_code", exit_code);
+                request_error(start_req, PROTO_ERR_INVALID,
+                              error ? error : "the container exited before it started", data);
+                json_decref(data);
+        }
+        while (c->waiters) {
+                struct waiter *w = c->waiters;
+                c->waiters = w->next;
+                request_reply(w->req, exit_result(c));
+                free(w);
+        }
+        if (c->config.auto_remove || c->remove_waiters)
+                container_begin_removal(c);
+}
+
+void
+container_on_created(struct container *c, pid_t pid)
+{
+        _cleanup_error_ struct ctr_error *e = NULL;
+        json_t *msg, *result;
+        int fd = -1, r;
+
+        if (!c->starting || pid <= 0)
+                return;
+        c->pid = pid;
+        msg = json_pack("{s:s}", "op", "start");
+        result = json_pack("{s:s,s:i}", "id", c->id, "pid", (int) pid);
+        if (c->start_attach && c->start_req && !request_client_gone(c->start_req)) {
+                /* The reply goes out before the monitor may send frames. */
+                r = request_detach(TAKE_PTR(c->start_req), json_incref(result), &fd);
+                if (r < 0)
+                        log_warning_errno(r, "container %.12s: attach client lost", c->id);
+        }
+        r = monitor_client_send(c, msg, fd, &e);
+        json_decref(msg);
+        safe_close(fd);
+        if (r < 0) {
+                /* Closing the channel before "start" makes the monitor kill
+                 * the init and exit; the pidfd then finishes the record. */
+                log_error("container %.12s: %s", c->id, e ? e->message : "start failed");
+                monitor_client_disconnect(c);
+                json_decref(result);
+                return;
+        }
+        c->state = CONTAINER_RUNNING;
+        c->starting = false;
+        c->started_ns = now_ns();
+        c->exit_code = 0;
+        persist_or_log(c);
+        log_info("container %.12s (%s) started, pid %d", c->id, c->name, (int) pid);
+        if (c->start_req)
+                request_reply(TAKE_PTR(c->start_req), result);
+        else
+                json_decref(result);
+}
+
+void
+container_on_error(struct container *c, int exit_code, const char *message)
+{
+        container_finish(c, exit_code, NULL, message);
+}
+
+void
+container_on_exited(struct container *c)
+{
+        _cleanup_free_ char *path = path_join(c->run_dir, MONITOR_EXIT_FILE);
+        _cleanup_free_ char *text = NULL;
+        json_t *j = NULL;
+
+        if (c->state != CONTAINER_RUNNING && !c->starting)
+                return;
+        if (path && read_file_full(path, 65536, &text, NULL, NULL) >= 0)
+                j = json_loads(text, 0, NULL);
+        if (j && json_is_integer(json_object_get(j, "exit_code"))) {
+                container_finish(c, (int) json_integer_value(json_object_get(j, "exit_code")),
+                                 json_string_value(json_object_get(j, "signal")),
+                                 json_string_value(json_object_get(j, "message")));
+        } else {
+                container_finish(c, -1, NULL,
+                                 c->starting ? "the monitor exited before the container started"
+                                             : "monitor vanished");
+        }
+        json_decref(j);
+}
+
+/* ---- start ---- */
+
+void
+container_start(struct container_manager *m, const char *ref, bool attach, struct request *req)
+{
+        _cleanup_error_ struct ctr_error *e = NULL;
+        _cleanup_free_ char *exit_path = NULL;
+        struct container *c = lookup_or_reply(m, ref, req);
+        int r;
+
+        if (!c)
+                return;
+        if (c->starting || c->state == CONTAINER_RUNNING) {
+                request_errorf(req, PROTO_ERR_CONFLICT, "container %s is already running",
+                               c->name);
+                return;
+        }
+        r = mkdir_p(c->run_dir, 0755, &e);
+        if (r < 0) {
+                request_error_errno(req, r, e);
+                return;
+        }
+        exit_path = path_join(c->run_dir, MONITOR_EXIT_FILE);
+        if (exit_path)
+                (void) unlink(exit_path);
+        r = monitor_client_spawn(c, &e);
+        if (r < 0) {
+                request_error_errno(req, r, e);
+                return;
+        }
+        c->starting = true;
+        c->start_attach = attach;
+        c->start_req = req;
+        /* The record must name the monitor before anything else happens, so
+         * a daemon restart can find it. */
+        persist_or_log(c);
+}
+
+/* ---- signals, stop, kill ---- */
+
+static void
+kill_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+        _cleanup_error_ struct ctr_error *e = NULL;
+        struct container *c = arg;
+
+        if (c->state != CONTAINER_RUNNING)
+                return;
+        log_info("container %.12s (%s) did not stop in time, sending SIGKILL", c->id, c->name);
+        if (monitor_client_signal(c, SIGKILL, &e) < 0)
+                log_error("container %.12s: %s", c->id, e ? e->message : "SIGKILL failed");
+}
+
+void
+container_stop(struct container_manager *m, const char *ref, int timeout, struct request *req)
+{
+        _cleanup_error_ struct ctr_error *e = NULL;
+        struct container *c = lookup_or_reply(m, ref, req);
+        struct timeval tv;
+        int r;
+
+        if (!c)
+                return;
+        if (c->state != CONTAINER_RUNNING) {
+                request_errorf(req, PROTO_ERR_CONFLICT, "container %s is not running", c->name);
+                return;
+        }
+        if (timeout < 0)
+                timeout = m->stop_timeout;
+        r = monitor_client_signal(c, timeout == 0 ? SIGKILL : SIGTERM, &e);
+        if (r < 0) {
+                request_error_errno(req, r, e);
+                return;
+        }
+        if (add_waiter(&c->waiters, req) < 0) {
+                request_error(req, PROTO_ERR_INTERNAL, "out of memory", NULL);
+                return;
+        }
+        if (!c->kill_timer)
+                c->kill_timer = evtimer_new(m->base, kill_timer_cb, c);
+        tv = (struct timeval){ .tv_sec = timeout };
+        if (c->kill_timer && timeout > 0 && !evtimer_pending(c->kill_timer, NULL))
+                evtimer_add(c->kill_timer, &tv);
+}
+
+int
+container_kill(struct container_manager *m, const char *ref, int sig,
+               char ret_id[static ID_HEX_LEN + 1], struct ctr_error **err)
+{
+        struct container *c = NULL;
+        int r = container_lookup(m, ref, &c, err);
+
+        if (r < 0)
+                return r;
+        if (c->state != CONTAINER_RUNNING)
+                return ctr_error_msg(err, EBUSY, "container %s is not running", c->name);
+        r = monitor_client_signal(c, sig, err);
+        if (r < 0)
+                return r;
+        memcpy(ret_id, c->id, ID_HEX_LEN + 1);
+        return 0;
+}
+
+/* ---- wait ---- */
+
+void
+container_wait(struct container_manager *m, const char *ref, struct request *req)
+{
+        _cleanup_error_ struct ctr_error *e = NULL;
+        struct container *c = NULL;
+        int r = container_lookup(m, ref, &c, &e);
+
+        if (r < 0) {
+                request_error_errno(req, r, e);
+                return;
+        }
+        if (c->state != CONTAINER_RUNNING && !c->starting) {
+                request_reply(req, exit_result(c));
+                return;
+        }
+        if (add_waiter(&c->waiters, req) < 0)
+                request_error(req, PROTO_ERR_INTERNAL, "out of memory", NULL);
+}
+
+/* ---- remove ---- */
+
+struct removal {
+        struct container *c;
+        char *dir;
+        char *run_dir;
+        char *cgroup;
+        struct ctr_error *err;
+};
+
+/* Worker thread: no container, no loop, only the copied paths. */
+static int
+removal_work(void *userdata)
+{
+        struct removal *rm = userdata;
+        struct ctr_error *cg_err = NULL;
+        int r;
+
+        /* The cgroup should be empty already; this is a safety net. */
+        if (cgroup_destroy(rm->cgroup, &cg_err) < 0)
+                log_warning("remove cgroup %s: %s", rm->cgroup,
+                            cg_err ? cg_err->message : "failed");
+        ctr_error_free(cg_err);
+        r = rm_rf(rm->run_dir, &rm->err);
+        if (r >= 0)
+                r = rm_rf(rm->dir, &rm->err);
+        return r;
+}
+
+static void
+removal_done(int r, void *userdata)
+{
+        struct removal *rm = userdata;
+        struct container *c = rm->c;
+        struct container_manager *m = c->mgr;
+
+        if (r < 0) {
+                log_error("container %.12s: removal failed: %s", c->id,
+                          rm->err ? rm->err->message : "error");
+                c->removing = false;
+                while (c->remove_waiters) {
+                        struct waiter *w = c->remove_waiters;
+                        c->remove_waiters = w->next;
+                        request_error_errno(w->req, r, rm->err);
+                        free(w);
+                }
+        } else {
+                for (struct container **p = &m->containers; *p; p = &(*p)->next)
+                        if (*p == c) {
+                                *p = c->next;
+                                break;
+                        }
+                log_info("container %.12s (%s) removed", c->id, c->name);
+                while (c->remove_waiters) {
+                        struct waiter *w = c->remove_waiters;
+                        c->remove_waiters = w->next;
+                        request_reply(w->req, json_pack("{s:s}", "id", c->id));
+                        free(w);
+                }
+                container_free(c);
+        }
+        ctr_error_free(rm->err);
+        free(rm->dir);
+        free(rm->run_dir);
+        free(rm->cgroup);
+        free(rm);
+}
+
+static void
+container_begin_removal(struct container *c)
+{
+        struct removal *rm = calloc(1, sizeof(*rm));
+        int r = -ENOMEM;
+
+        c->removing = true;
+        monitor_client_unwatch(c);
+        if (rm) {
+                rm->c = c;
+                rm->dir = strdup(c->dir);
+                rm->run_dir = strdup(c->run_dir);
+                rm->cgroup = container_cgroup_path(c);
+                if (rm->dir && rm->run_dir && rm->cgroup)
+                        r = worker_submit(c->mgr->workers, removal_work, removal_done, rm);
+        }
+        if (r < 0) {
+                if (rm) {
+                        free(rm->dir);
+                        free(rm->run_dir);
+                        free(rm->cgroup);
+                        free(rm);
+                }
+                c->removing = false;
+                while (c->remove_waiters) {
+                        struct waiter *w = c->remove_waiters;
+                        c->remove_waiters = w->next;
+                        request_error_errno(w->req, r, NULL);
+                        free(w);
+                }
+        }
+}
+
+void
+container_remove(struct container_manager *m, const char *ref, bool force, struct request *req)
+{
+        _cleanup_error_ struct ctr_error *e = NULL;
+        struct container *c = lookup_or_reply(m, ref, req);
+        bool running;
+        int r;
+
+        if (!c)
+                return;
+        running = c->state == CONTAINER_RUNNING || c->starting;
+        if (running && !force) {
+                request_errorf(req, PROTO_ERR_CONFLICT,
+                               "container %s is running: stop it first or use force", c->name);
+                return;
+        }
+        if (add_waiter(&c->remove_waiters, req) < 0) {
+                request_error(req, PROTO_ERR_INTERNAL, "out of memory", NULL);
+                return;
+        }
+        if (!running) {
+                container_begin_removal(c);
+                return;
+        }
+        if (c->starting) {
+                /* Not started yet: dropping the channel makes the monitor
+                 * kill the init; its exit then triggers the removal. */
+                monitor_client_disconnect(c);
+                return;
+        }
+        r = monitor_client_signal(c, SIGKILL, &e);
+        if (r < 0) {
+                struct waiter *w = c->remove_waiters;
+                c->remove_waiters = w->next;
+                free(w);
+                request_error_errno(req, r, e);
+        }
+}
+
+/* ---- queries ---- */
+
+json_t *
+container_list_json(struct container_manager *m, bool all)
+{
+        json_t *a = json_array();
+
+        for (struct container *c = m->containers; c; c = c->next)
+                if (all || c->state == CONTAINER_RUNNING)
+                        json_array_append_new(a, container_summary_json(c));
+        return json_pack("{s:o}", "containers", a);
+}
+
+int
+container_inspect_json(struct container_manager *m, const char *ref, json_t **ret,
+                       struct ctr_error **err)
+{
+        struct container *c = NULL;
+        int r = container_lookup(m, ref, &c, err);
+
+        if (r < 0)
+                return r;
+        *ret = container_inspect_full_json(c);
+        return *ret ? 0 : -ENOMEM;
+}
+
+void
+container_manager_counts(struct container_manager *m, struct container_counts *ret)
+{
+        *ret = (struct container_counts){ 0 };
+        for (struct container *c = m->containers; c; c = c->next) {
+                ret->total++;
+                if (c->state == CONTAINER_RUNNING)
+                        ret->running++;
+                else if (c->state == CONTAINER_CREATED)
+                        ret->created++;
+                else
+                        ret->exited++;
+        }
+}
+
+bool
+container_manager_image_in_use(struct container_manager *m, const char *image_id)
+{
+        for (struct container *c = m->containers; c; c = c->next)
+                if (strcmp(c->image_id, image_id) == 0)
+                        return true;
+        return false;
+}
+
+/* ---- manager ---- */
+
+/* After a daemon restart: re-adopt live monitors; a monitor that is gone
+ * left exit.json (its exit code) or nothing (reboot: "monitor vanished"). */
+static void
+container_recover(struct container *c)
+{
+        if (c->state != CONTAINER_RUNNING)
+                return;
+        if (monitor_client_adopt(c) >= 0) {
+                log_info("container %.12s (%s): re-adopted monitor %d", c->id, c->name,
+                         (int) c->monitor_pid);
+                return;
+        }
+        container_on_exited(c);
+        if (!c->removing) {
+                _cleanup_free_ char *cg = container_cgroup_path(c);
+                _cleanup_error_ struct ctr_error *e = NULL;
+                if (cg && cgroup_destroy(cg, &e) < 0)
+                        log_warning("container %.12s: remove cgroup: %s", c->id,
+                                    e ? e->message : "failed");
+        }
+}
+
+int
+container_manager_new(const struct container_manager_config *cfg,
+                      struct container_manager **ret, struct ctr_error **err)
+{
+        struct container_manager *m = calloc(1, sizeof(*m));
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        m->base = cfg->base;
+        m->workers = cfg->workers;
+        m->images = cfg->images;
+        m->stop_timeout = cfg->stop_timeout;
+        m->root = strdup(cfg->root);
+        m->run_root = strdup(cfg->run_root);
+        m->cgroup_parent = strdup(cfg->cgroup_parent);
+        m->log_level = strdup(cfg->log_level);
+        m->containers_dir = path_join(cfg->root, "containers");
+        m->run_containers_dir = path_join(cfg->run_root, "containers");
+        if (cfg->monitor_path)
+                m->monitor_path = strdup(cfg->monitor_path);
+        else
+                (void) monitor_client_find_binary(&m->monitor_path);
+        if (!m->root || !m->run_root || !m->cgroup_parent || !m->log_level ||
+            !m->containers_dir || !m->run_containers_dir || !m->monitor_path) {
+                container_manager_free(m);
+                return -ENOMEM;
+        }
+        r = mkdir_p(m->containers_dir, 0700, err);
+        if (r >= 0)
+                r = mkdir_p(m->run_containers_dir, 0755, err);
+        if (r >= 0)
+                r = container_load_all(m, err);
+        if (r < 0) {
+                container_manager_free(m);
+                return r;
+        }
+        for (struct container *c = m->containers, *next; c; c = next) {
+                next = c->next; /* recovery may start a removal, never a free */
+                container_recover(c);
+        }
+        log_debug("monitor binary: %s", m->monitor_path);
+        *ret = m;
+        return 0;
+}
+
+void
+container_manager_free(struct container_manager *m)
+{
+        if (!m)
+                return;
+        while (m->containers) {
+                struct container *c = m->containers;
+                m->containers = c->next;
+                container_free(c);
+        }
+        free(m->root);
+        free(m->run_root);
+        free(m->containers_dir);
+        free(m->run_containers_dir);
+        free(m->cgroup_parent);
+        free(m->log_level);
+        free(m->monitor_path);
+        free(m);
+}

@@ -1,0 +1,59 @@
+/* JSON-RPC dispatch: decodes a request line, finds the method in the
+ * table, logs mutating calls with the caller's credentials, and gives the
+ * handler a request handle it answers exactly once, now or later. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "daemon/client.h"
+#include "proto/proto.h"
+
+/* Most requests a client may have unanswered at once. */
+#define DISPATCH_MAX_INFLIGHT 16
+
+struct request;
+
+/* A handler must end req with exactly one of request_reply(),
+ * request_error*() or request_detach(), now or from a later callback.
+ * params is always an object, borrowed for the duration of the call. */
+typedef void (*dispatch_handler_fn)(struct request *req, json_t *params, void *userdata);
+
+struct dispatch_method {
+        const char *name;
+        dispatch_handler_fn handler;
+        bool mutating; /* logged at info with the peer's uid/pid */
+};
+
+struct dispatch;
+
+/* methods: a NULL-terminated table that must outlive d. */
+int dispatch_new(const struct dispatch_method *methods, void *userdata, struct dispatch **ret);
+void dispatch_free(struct dispatch *d);
+DEFINE_FREEP(struct dispatch, dispatch_free)
+
+/* client_line_fn for server_new(): userdata is the struct dispatch. */
+void dispatch_line(struct client *c, char *line, size_t len, void *userdata);
+
+/* The reply ends the request and frees it. result is stolen (may be NULL
+ * for {}). If the client is gone, the reply is dropped silently. */
+void request_reply(struct request *req, json_t *result);
+/* data may be NULL; it is not stolen. */
+void request_error(struct request *req, enum proto_error_kind kind, const char *message,
+                   json_t *data);
+void request_errorf(struct request *req, enum proto_error_kind kind, const char *fmt, ...)
+        _printf_(3, 4);
+/* Maps a -errno (with its message, if any) to an error kind:
+ * ENOENT not_found, EEXIST/EBUSY conflict, EINVAL/ENOEXEC invalid,
+ * EPERM/EACCES denied, EAGAIN busy, otherwise internal. */
+void request_error_errno(struct request *req, int r, const struct ctr_error *e);
+/* A notification to the requesting client (progress), params stolen. */
+void request_notify(struct request *req, const char *method, json_t *params);
+/* Writes result as the reply synchronously, then takes the connection
+ * away from the daemon (attach); *ret_fd gets the socket. Ends req. */
+int request_detach(struct request *req, json_t *result, int *ret_fd);
+/* True if the peer has gone away (its reply would be dropped). */
+bool request_client_gone(const struct request *req);
+const char *request_method(const struct request *req);
+const char *request_peer(const struct request *req);

@@ -1,0 +1,39 @@
+/* Image operations as the daemon runs them: imports unpacked in a worker
+ * thread with progress sampled back in the loop, and removal guarded by
+ * the containers that use an image. The image store itself
+ * (daemon/image/) is touched from the loop thread only. */
+#pragma once
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "common/id.h"
+#include "daemon/dispatch.h"
+
+#define IMAGE_MANAGER_MAX_IMPORTS 4
+
+struct image_manager;
+struct image_store;
+struct worker_pool;
+struct container_manager;
+
+int image_manager_new(struct event_base *base, struct worker_pool *workers, const char *root,
+                      struct image_manager **ret, struct ctr_error **err);
+void image_manager_free(struct image_manager *m);
+DEFINE_FREEP(struct image_manager, image_manager_free)
+/* The containers whose images may not be removed without force. */
+void image_manager_set_containers(struct image_manager *m, struct container_manager *c);
+struct image_store *image_manager_store(struct image_manager *m);
+
+/* Answers req with the image object after image.import.progress
+ * notifications. tag may be NULL ("latest"). */
+void image_manager_import(struct image_manager *m, const char *path, const char *name,
+                          const char *tag, struct request *req);
+json_t *image_manager_list_json(struct image_manager *m);
+int image_manager_inspect_json(struct image_manager *m, const char *ref, json_t **ret,
+                               struct ctr_error **err);
+int image_manager_remove(struct image_manager *m, const char *ref, bool force,
+                         char ret_id[static ID_HEX_LEN + 1], struct ctr_error **err);
+size_t image_manager_count(struct image_manager *m);

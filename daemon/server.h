@@ -1,0 +1,35 @@
+/* The listening side of the API socket: binds (or takes from systemd) the
+ * sockets, accepts with back-off on fd exhaustion, enforces the client
+ * limit, and owns the set of live clients. Lines go to a callback; the
+ * server never interprets them. */
+#pragma once
+
+#include <event2/event.h>
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "daemon/client.h"
+
+#define SERVER_MAX_CLIENTS 64
+
+struct server;
+
+/* listen_fds are taken over (closed by server_free). Loop thread only. */
+int server_new(struct event_base *base, const int *listen_fds, size_t n_fds,
+               client_line_fn on_line, void *userdata, struct server **ret);
+/* Closes listeners and every client. */
+void server_free(struct server *s);
+DEFINE_FREEP(struct server, server_free)
+/* Stops accepting (shutdown), keeps clients. */
+void server_stop_listening(struct server *s);
+unsigned server_client_count(const struct server *s);
+
+/* Creates, binds and listens on a Unix socket at path: a stale socket file
+ * is removed only if nothing answers on it (connect fails), mode 0660 and
+ * group "containerctl" if that group exists. */
+int server_bind_unix(const char *path, int *ret_fd, struct ctr_error **err);
+
+/* Internal to server.c/client.c. */
+struct client *client_new(struct server *s, struct event_base *base, int fd,
+                          const struct ucred *cred, client_line_fn on_line, void *userdata);
+void server_client_closed(struct server *s, struct client *c);

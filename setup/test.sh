@@ -1,0 +1,131 @@
+#!/bin/bash
+# The whole test suite, as CI runs it (.ci/run execs this): installs the build
+# and test deps, builds in a fresh build dir with -Werror, runs `make check`
+# (unit, TAP) and `make check-integration` (bats, TAP, needs root), then the
+# same under ASan+UBSan (CTL_SANITIZERS=0 skips that), sums the TAP results
+# and prints one last line "N passed, N failed[, N skipped]".
+# Exit status: 0 only if nothing failed.
+#
+# Environment: CTL_SANITIZERS (default 1), SKIP_APT=1, KEEP_BUILD=1,
+# CTL_BUILD_ROOT (where the build dirs go, default a fresh /tmp dir).
+set -uo pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+JOBS=$(nproc)
+SANITIZERS=${CTL_SANITIZERS:-1}
+
+DEPS=(autoconf automake libtool pkg-config gcc make libevent-dev libjansson-dev
+      libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libsystemd-dev
+      libarchive-dev busybox-static zstd xz-utils
+      bats socat jq python3 crun runc hyperfine)
+
+PASS=0 FAIL=0 SKIP=0
+
+step() { printf '\n==> %s\n' "$*"; }
+
+apt_install() {
+        local missing=() p
+        for p in "$@"; do
+                dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
+                        missing+=("$p")
+        done
+        ((${#missing[@]})) || return 0
+        step "apt-get install ${missing[*]}"
+        apt-get update -qq &&
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# An error outside the TAP streams (build, configure) counts as one failure.
+fail_step() {
+        echo "FAILED: $*" >&2
+        FAIL=$((FAIL + 1))
+}
+
+# automake's TAP driver prints one "PASS: prog N - name" line per result.
+count_automake() {
+        local log=$1 p f s
+        p=$(grep -cE '^(PASS|XFAIL): ' "$log")
+        f=$(grep -cE '^(FAIL|XPASS|ERROR): ' "$log")
+        s=$(grep -cE '^SKIP: ' "$log")
+        echo "   unit: $p passed, $f failed, $s skipped"
+        PASS=$((PASS + p)) FAIL=$((FAIL + f)) SKIP=$((SKIP + s))
+}
+
+# bats --tap: "ok N name", "ok N name # skip ...", "not ok N name".
+count_bats() {
+        local log=$1 p f s plan ran
+        s=$(grep -cE '^ok [0-9]+ .*# [Ss][Kk][Ii][Pp]' "$log")
+        p=$(($(grep -cE '^ok [0-9]+' "$log") - s))
+        f=$(grep -cE '^not ok [0-9]+' "$log")
+        # Tests announced in the plan but never reported (a crash) fail too.
+        plan=$(grep -m1 -oE '^1\.\.[0-9]+' "$log" | cut -c4-)
+        ran=$((p + s + f))
+        if [[ -n $plan ]] && ((ran < plan)); then
+                f=$((f + plan - ran))
+        fi
+        echo "   integration: $p passed, $f failed, $s skipped"
+        PASS=$((PASS + p)) FAIL=$((FAIL + f)) SKIP=$((SKIP + s))
+}
+
+# run_suite NAME CONFIGURE-ARGS...: fresh build dir, build, check, integration.
+run_suite() {
+        local name=$1 dir=$BUILD_ROOT/$1
+        shift
+        step "[$name] configure and build in $dir"
+        mkdir -p "$dir"
+        if ! (cd "$dir" && "$SRC/configure" -q --enable-werror "$@" && make -j"$JOBS"); then
+                fail_step "[$name] build"
+                return
+        fi
+        step "[$name] make check"
+        local rc
+        (cd "$dir" && make -j"$JOBS" check AM_COLOR_TESTS=no) 2>&1 | tee "$dir/check.out"
+        rc=${PIPESTATUS[0]}
+        count_automake "$dir/check.out"
+        if [[ $rc -ne 0 ]] && ! grep -qE '^(FAIL|ERROR|XPASS): ' "$dir/check.out"; then
+                fail_step "[$name] make check (no TAP failure reported)"
+        fi
+        if [[ $(id -u) != 0 ]]; then
+                echo "   integration tests need root: not run" >&2
+                fail_step "[$name] check-integration (not root)"
+                return
+        fi
+        step "[$name] make check-integration"
+        (cd "$dir" && make check-integration) 2>&1 | tee "$dir/integration.out"
+        rc=${PIPESTATUS[0]}
+        count_bats "$dir/integration.out"
+        if ! grep -qE '^1\.\.[0-9]+' "$dir/integration.out"; then
+                fail_step "[$name] check-integration did not produce TAP"
+        elif [[ $rc -ne 0 ]] && ! grep -qE '^not ok ' "$dir/integration.out"; then
+                fail_step "[$name] check-integration exited $rc without a failing test"
+        fi
+}
+
+main() {
+        local start=$SECONDS
+        [[ ${SKIP_APT:-0} == 1 || $(id -u) != 0 ]] || apt_install "${DEPS[@]}" || fail_step "apt-get install"
+
+        cd "$SRC" || exit 1
+        step "autogen"
+        # make reruns automake/autoconf itself when a local.mk changes.
+        [[ -x configure ]] || ./autogen.sh || fail_step "autogen.sh"
+
+        BUILD_ROOT=${CTL_BUILD_ROOT:-$(mktemp -d /tmp/containerctl-ci.XXXXXX)}
+        run_suite default
+        if [[ $SANITIZERS == 1 ]]; then
+                # ASan cannot see into the container (the probe is static).
+                ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
+                UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+                        run_suite sanitizers --enable-sanitizers
+        fi
+        [[ ${KEEP_BUILD:-0} == 1 || -n ${CTL_BUILD_ROOT:-} ]] || rm -rf "$BUILD_ROOT"
+        echo "(took $((SECONDS - start)) s)"
+        if ((SKIP)); then
+                echo "$PASS passed, $FAIL failed, $SKIP skipped"
+        else
+                echo "$PASS passed, $FAIL failed"
+        fi
+        ((FAIL == 0))
+}
+
+main "$@"

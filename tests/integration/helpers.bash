@@ -1,0 +1,268 @@
+# Shared setup for the integration tests: one private containerctld per bats
+# file (own socket, state dirs, cgroup parent under $TMP), the test image
+# (busybox + /probe) built once per bats run, bounded polling helpers, and a
+# teardown that removes everything the file created and fails if the product
+# left anything behind. Never touches anything it did not create.
+
+CTL_SRCDIR=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+CTL_BUILDDIR=${CONTAINERCTL_BUILDDIR:-$CTL_SRCDIR}
+export PATH="$CTL_BUILDDIR:$PATH"
+
+# wait_until TIMEOUT_SECONDS CMD...: polls CMD every 50 ms; fails after the timeout.
+wait_until() {
+        local timeout=$1 i
+        shift
+        for ((i = 0; i < timeout * 20; i++)); do
+                if "$@" >/dev/null 2>&1; then
+                        return 0
+                fi
+                sleep 0.05
+        done
+        echo "timed out after ${timeout}s waiting for: $*" >&2
+        return 1
+}
+
+now_ms() {
+        echo $(($(date +%s%N) / 1000000))
+}
+
+# The test image: the busybox rootfs from contrib/make-busybox-image.sh with
+# /probe and /noexec (a 0644 script, for the 126 test) appended, built once
+# per bats run and shared by every file.
+ctl_build_image() {
+        local dir=${CTL_IMAGE_CACHE:-$BATS_RUN_TMPDIR/ctl-image}
+        local tar=$dir/busybox-probe.tar
+        mkdir -p "$dir"
+        (
+                flock 9
+                if [[ -s $tar ]]; then
+                        exit 0
+                fi
+                set -e
+                local probe=${CTL_PROBE:-$CTL_BUILDDIR/tests/probe/probe}
+                if [[ ! -x $probe ]]; then
+                        probe=$dir/probe
+                        gcc -static -O2 -o "$probe" "$CTL_SRCDIR/tests/probe/probe.c"
+                fi
+                if [[ -x $CTL_SRCDIR/contrib/make-busybox-image.sh ]]; then
+                        "$CTL_SRCDIR/contrib/make-busybox-image.sh" "$dir/base.tar" >&2
+                else
+                        ctl_fallback_busybox_tar "$dir/base.tar"
+                fi
+                case $(file -b --mime-type "$dir/base.tar" 2>/dev/null) in
+                application/gzip) gzip -dc "$dir/base.tar" >"$tar.tmp" ;;
+                application/x-xz) xz -dc "$dir/base.tar" >"$tar.tmp" ;;
+                application/zstd) zstd -qdc "$dir/base.tar" >"$tar.tmp" ;;
+                *) cp "$dir/base.tar" "$tar.tmp" ;;
+                esac
+                mkdir -p "$dir/probe-root"
+                install -m 0755 "$probe" "$dir/probe-root/probe"
+                printf '#!/bin/sh\necho never\n' >"$dir/probe-root/noexec"
+                chmod 0644 "$dir/probe-root/noexec"
+                tar --append -f "$tar.tmp" -C "$dir/probe-root" --owner=0 --group=0 \
+                        --numeric-owner --mtime=@0 ./probe ./noexec
+                mv "$tar.tmp" "$tar"
+        ) 9>"$dir/lock" || return 1
+        echo "$tar"
+}
+
+# Used only while contrib/make-busybox-image.sh does not exist.
+ctl_fallback_busybox_tar() {
+        local out=$1 root
+        root=$(mktemp -d /tmp/ctlimg.XXXXXX)
+        mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,root,usr/bin,usr/sbin}
+        cp /bin/busybox "$root/bin/busybox"
+        local applet
+        for applet in $("$root/bin/busybox" --list); do
+                [[ -e $root/bin/$applet ]] || ln -s busybox "$root/bin/$applet"
+        done
+        echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+        echo 'nobody:x:65534:65534:nobody:/:/bin/false' >>"$root/etc/passwd"
+        printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+        chmod 1777 "$root/tmp"
+        tar -C "$root" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -cf "$out" .
+        rm -rf "$root"
+}
+
+ctl_random() {
+        od -An -N4 -tx4 /dev/urandom | tr -d ' \n'
+}
+
+# Starts this file's private daemon. Exports TMP, CTL_SOCK, CTL_CGROUP_PARENT,
+# CTL_DAEMON_PID, CONTAINERCTL_SOCKET.
+ctl_daemon_start() {
+        containerctld --socket "$CTL_SOCK" --root "$TMP/root" --run-root "$TMP/run" \
+                --cgroup-parent "$CTL_CGROUP_PARENT" --log-level debug "$@" \
+                </dev/null >>"$TMP/daemon.log" 2>&1 3>&- 4>&- &
+        CTL_DAEMON_PID=$!
+        export CTL_DAEMON_PID
+        echo "$CTL_DAEMON_PID" >"$TMP/daemon.pid"
+        if ! wait_until 10 test -S "$CTL_SOCK"; then
+                echo "daemon did not create $CTL_SOCK; its log:" >&2
+                cat "$TMP/daemon.log" >&2
+                return 1
+        fi
+        # The socket exists; make sure it answers.
+        wait_until 10 containerctl version
+}
+
+# Sends SIGTERM and waits (bounded) for the daemon to exit.
+ctl_daemon_stop() {
+        local pid=${CTL_DAEMON_PID:-}
+        [[ -n $pid ]] || return 0
+        kill -TERM "$pid" 2>/dev/null || true
+        if ! wait_until 15 ctl_pid_gone "$pid"; then
+                echo "daemon $pid ignored SIGTERM for 15s, killing it" >&2
+                kill -KILL "$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+        CTL_DAEMON_PID=
+}
+
+ctl_pid_gone() {
+        ! kill -0 "$1" 2>/dev/null || [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) == Z ]]
+}
+
+ctl_setup_file() {
+        TMP=$(mktemp -d /tmp/ctltest.XXXXXX)
+        CTL_SOCK=$TMP/sock
+        CTL_CGROUP_PARENT=/ctltest-$(ctl_random)
+        CONTAINERCTL_SOCKET=$CTL_SOCK
+        export TMP CTL_SOCK CTL_CGROUP_PARENT CONTAINERCTL_SOCKET
+        echo "$CTL_CGROUP_PARENT" >"$TMP/cgroup-parent"
+        CTL_IMAGE_TAR=$(ctl_build_image)
+        export CTL_IMAGE_TAR
+        ctl_daemon_start
+        containerctl image import "$CTL_IMAGE_TAR" busybox:latest >/dev/null
+}
+
+# Processes whose command line mentions our $TMP (monitors, daemon).
+ctl_our_pids() {
+        local d
+        for d in /proc/[0-9]*; do
+                if tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF -- "$TMP/"; then
+                        echo "${d#/proc/}"
+                fi
+        done
+}
+
+# Cgroup directories created for our parent in every hierarchy.
+ctl_our_cgroups() {
+        local h
+        [[ -n ${CTL_CGROUP_PARENT:-} ]] || return 0
+        for h in /sys/fs/cgroup/*/; do
+                [[ -d $h${CTL_CGROUP_PARENT#/} ]] && find "$h${CTL_CGROUP_PARENT#/}" -mindepth 1 -type d
+        done
+        return 0
+}
+
+ctl_our_mounts() {
+        grep -F -- " $TMP/" /proc/self/mountinfo | awk '{print $5}'
+        return 0
+}
+
+# Removes every container, stops the daemon, then checks (and repairs) that
+# nothing is left: processes, cgroups, mounts, zombies. Fails if anything was.
+ctl_teardown_file() {
+        local leaks="" ids pid p m h dir
+        [[ -n ${TMP:-} && -d $TMP ]] || return 0
+        if [[ -n ${CTL_DAEMON_PID:-} ]] && kill -0 "$CTL_DAEMON_PID" 2>/dev/null; then
+                ids=$(timeout 30 containerctl ps -a -q 2>/dev/null) || true
+                for p in $ids; do
+                        timeout 30 containerctl rm -f "$p" >/dev/null 2>&1 ||
+                                leaks+="container $p could not be removed; "
+                done
+        fi
+        ctl_daemon_stop
+
+        # Give monitors a moment to exit after their container is gone.
+        wait_until 5 test -z "$(ctl_our_pids)" || true
+        for pid in $(ctl_our_pids); do
+                leaks+="process $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)); "
+                kill -KILL "$pid" 2>/dev/null || true
+        done
+        for h in $(ctl_our_cgroups | sort -r); do
+                leaks+="cgroup $h; "
+                if [[ -f $h/cgroup.kill ]]; then
+                        echo 1 >"$h/cgroup.kill" 2>/dev/null || true
+                fi
+                for p in $(cat "$h/cgroup.procs" 2>/dev/null); do
+                        kill -KILL "$p" 2>/dev/null || true
+                done
+                wait_until 5 rmdir "$h" || true
+        done
+        for h in /sys/fs/cgroup/*/; do
+                dir=$h${CTL_CGROUP_PARENT#/}
+                [[ -d $dir ]] && { wait_until 5 rmdir "$dir" || leaks+="cgroup $dir not removable; "; }
+        done
+        for m in $(ctl_our_mounts | sort -r); do
+                leaks+="mount $m; "
+                umount -l "$m" 2>/dev/null || true
+        done
+        if ps -e -o stat=,ppid= | awk -v p="$$" '$1 ~ /^Z/ && $2 == p' | grep -q .; then
+                leaks+="zombie children of the test shell; "
+        fi
+        if [[ -n $leaks ]]; then
+                echo "LEFT BEHIND: $leaks" >&2
+                echo "--- daemon log (tail) ---" >&2
+                tail -n 60 "$TMP/daemon.log" >&2
+        fi
+        rm -rf --one-file-system "$TMP"
+        [[ -z $leaks ]]
+}
+
+# Per-test teardown: on failure show the daemon log tail.
+ctl_teardown() {
+        if [[ -z ${BATS_TEST_COMPLETED:-} && -n ${TMP:-} && -f $TMP/daemon.log ]]; then
+                echo "--- daemon log (tail) ---"
+                tail -n 40 "$TMP/daemon.log"
+        fi
+}
+
+setup_file() { ctl_setup_file; }
+teardown_file() { ctl_teardown_file; }
+teardown() { ctl_teardown; }
+
+# rpc: sends stdin (one JSON request per line) to the socket, prints replies.
+rpc() {
+        python3 "$BATS_TEST_DIRNAME/rpc.py" "$CTL_SOCK" "$@"
+}
+
+# Field of a container from `inspect` (jq expression).
+inspect_field() {
+        containerctl inspect "$1" | jq -r "if type == \"array\" then .[0] else . end | $2"
+}
+
+ctl_state() {
+        inspect_field "$1" '.state | if type == "object" then .status else . end'
+}
+
+state_is() {
+        [[ $(ctl_state "$1") == "$2" ]]
+}
+
+# Asserts that $output contains line $1 exactly.
+assert_line_eq() {
+        if ! grep -qxF -- "$1" <<<"$output"; then
+                echo "expected line '$1' in output:" >&2
+                echo "$output" >&2
+                return 1
+        fi
+}
+
+assert_status() {
+        if [[ $status -ne $1 ]]; then
+                echo "expected exit status $1, got $status; output:" >&2
+                echo "$output" >&2
+                return 1
+        fi
+}
+
+# not CMD...: succeeds iff CMD fails. Use instead of `! CMD`, which bats
+# does not treat as a failure unless it is the test's last command.
+not() {
+        if "$@"; then
+                return 1
+        fi
+        return 0
+}

@@ -1,0 +1,170 @@
+/* Unit tests for client/args.c: run/create option parsing (the "+"
+ * behaviour that keeps the container's own flags), -e, -u, -w and the -v
+ * mount spec, and the container.create params built from them. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/args.h"
+#include "tests/unit/tap.h"
+
+#define ARGC(a) ((int) (sizeof(a) / sizeof((a)[0])) - 1)
+
+static int
+parse(char **argv, int argc, bool run, struct create_opts *o, char **ret_msg)
+{
+        struct ctr_error *err = NULL;
+        int r = args_parse_create(argc, argv, run, o, &err);
+
+        *ret_msg = err ? strdup(err->message) : NULL;
+        ctr_error_free(err);
+        return r;
+}
+
+static void
+bad(char **argv, int argc, bool run, const char *needle, const char *name)
+{
+        struct create_opts o = {};
+        char *msg = NULL;
+        int r = parse(argv, argc, run, &o, &msg);
+
+        ok(r == -EINVAL && msg && strstr(msg, needle), "%s: %s", name, msg ? msg : "(none)");
+        free(msg);
+}
+
+static void
+test_run_args(void)
+{
+        char *a1[] = { "run", "busybox", "ls", "-l", NULL };
+        char *a2[] = { "run", "-d", "--rm", "--name", "web", "-e", "A=1", "--env", "B=two words",
+                       "-w", "/tmp", "-u", "1000:1000", "--hostname", "h1", "-v", "/tmp:/data:ro",
+                       "--volume", "/:/host", "img:tag", "sh", "-c", "echo $A", NULL };
+        char *a3[] = { "run", "--", "busybox", "-x", NULL };
+        char *a4[] = { "run", "-d", NULL };
+        char *a5[] = { "run", "--bogus", "busybox", NULL };
+        char *a6[] = { "run", "-e", NULL };
+        char *a7[] = { "create", "-d", "busybox", NULL };
+        char *a8[] = { "run", "-w", "relative", "busybox", NULL };
+        char *a9[] = { "run", "-e", "=x", "busybox", NULL };
+        char *a10[] = { "run", "-e", "CTL_TEST_UNSET_VAR", "-e", "CTL_TEST_SET_VAR", "busybox", NULL };
+        char *a11[] = { "run", "-v", "rel:/x", "busybox", NULL };
+        char *a12[] = { "run", "-u", "", "busybox", NULL };
+        char *a13[] = { "run", "busybox", "--rm", "-d", NULL };
+        struct create_opts o;
+        char *msg = NULL;
+
+        ok(parse(a1, ARGC(a1), true, &o, &msg) == 0, "run busybox ls -l");
+        is_str(o.image, "busybox", "image");
+        is_int(o.n_command, 2, "two command words");
+        is_str(o.command[0], "ls", "command");
+        is_str(o.command[1], "-l", "-l kept for the container");
+        ok(!o.detach && !o.auto_remove && !o.name, "defaults");
+        create_opts_done(&o);
+
+        ok(parse(a2, ARGC(a2), true, &o, &msg) == 0, "all options");
+        ok(o.detach && o.auto_remove, "-d --rm");
+        is_str(o.name, "web", "--name");
+        is_int(o.n_env, 2, "two -e");
+        is_str(o.env[1], "B=two words", "--env value kept whole");
+        is_str(o.workdir, "/tmp", "-w");
+        is_str(o.user, "1000:1000", "-u");
+        is_str(o.hostname, "h1", "--hostname");
+        is_int(o.n_mounts, 2, "two -v");
+        ok(o.mounts[0].readonly && !o.mounts[1].readonly, "ro and default rw");
+        is_str(o.mounts[1].destination, "/host", "mount destination");
+        is_str(o.image, "img:tag", "image with tag");
+        is_int(o.n_command, 3, "sh -c 'echo $A'");
+        is_str(o.command[1], "-c", "-c kept for the container");
+        {
+                struct ctr_error *err = NULL;
+                json_t *p = create_opts_to_params(&o, &err);
+                json_t *m;
+
+                ok(p != NULL, "params built");
+                is_str(json_string_value(json_object_get(p, "image")), "img:tag", "params image");
+                is_str(json_string_value(json_object_get(p, "name")), "web", "params name");
+                ok(json_is_true(json_object_get(p, "auto_remove")), "params auto_remove");
+                is_int(json_array_size(json_object_get(p, "command")), 3, "params command");
+                is_int(json_array_size(json_object_get(p, "env")), 2, "params env");
+                m = json_array_get(json_object_get(p, "mounts"), 0);
+                is_str(json_string_value(json_object_get(m, "source")), "/tmp", "mount source");
+                ok(json_is_true(json_object_get(m, "readonly")), "mount readonly");
+                ok(!json_object_get(p, "detach"), "detach is client-side only");
+                json_decref(p);
+                ctr_error_free(err);
+        }
+        create_opts_done(&o);
+
+        ok(parse(a3, ARGC(a3), true, &o, &msg) == 0 && strcmp(o.image, "busybox") == 0 &&
+                   o.n_command == 1 && strcmp(o.command[0], "-x") == 0,
+           "-- ends options");
+        create_opts_done(&o);
+
+        bad(a4, ARGC(a4), true, "image", "missing image");
+        bad(a5, ARGC(a5), true, "--bogus", "unknown long option");
+        bad(a6, ARGC(a6), true, "argument", "-e without argument");
+        bad(a7, ARGC(a7), false, "-d", "create has no -d");
+        bad(a8, ARGC(a8), true, "absolute", "relative workdir");
+        bad(a9, ARGC(a9), true, "=x", "empty env name");
+        unsetenv("CTL_TEST_UNSET_VAR");
+        setenv("CTL_TEST_SET_VAR", "v", 1);
+        ok(parse(a10, ARGC(a10), true, &o, &msg) == 0 && o.n_env == 1 &&
+                   strcmp(o.env[0], "CTL_TEST_SET_VAR=v") == 0,
+           "-e NAME takes our value, skipped if unset");
+        create_opts_done(&o);
+        bad(a11, ARGC(a11), true, "named volume", "named volume rejected");
+        bad(a12, ARGC(a12), true, "user", "empty user");
+        ok(parse(a13, ARGC(a13), true, &o, &msg) == 0 && !o.detach && !o.auto_remove &&
+                   o.n_command == 2,
+           "options after the image belong to the container");
+        create_opts_done(&o);
+}
+
+static void
+test_mount_spec(void)
+{
+        static const char *const bad[] = {
+                "/a", "/a:", ":/b", "/a:b", "/a:/b:", "/a:/b:rx", "/a:/b:ro:x", "::", "a:/b",
+                "", "/a::ro",
+        };
+        struct mount_spec m = {};
+        struct ctr_error *err = NULL;
+
+        ok(args_parse_mount("/src:/dst", &m, &err) == 0 && !m.readonly &&
+                   strcmp(m.source, "/src") == 0 && strcmp(m.destination, "/dst") == 0,
+           "SRC:DST");
+        mount_spec_done(&m);
+        ok(args_parse_mount("/src:/dst:ro", &m, &err) == 0 && m.readonly, "SRC:DST:ro");
+        mount_spec_done(&m);
+        ok(args_parse_mount("./rel:/dst:rw", &m, &err) == 0 && !m.readonly, "./rel:DST:rw");
+        mount_spec_done(&m);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                int r = args_parse_mount(bad[i], &m, &err);
+
+                ok(r == -EINVAL && err, "bad spec '%s': %s", bad[i],
+                   err ? err->message : "(no error)");
+                ctr_error_free(err);
+                err = NULL;
+        }
+        {
+                struct create_opts o = { .image = "x" };
+                struct mount_spec ms = { .source = (char *) "/nonexistent-ctl-test",
+                                         .destination = (char *) "/d" };
+                json_t *p;
+
+                o.mounts = &ms;
+                o.n_mounts = 1;
+                p = create_opts_to_params(&o, &err);
+                ok(!p && err && strstr(err->message, "/nonexistent-ctl-test"),
+                   "missing source reported: %s", err ? err->message : "");
+                ctr_error_free(err);
+        }
+}
+
+int
+main(void)
+{
+        test_run_args();
+        test_mount_spec();
+        return tap_done();
+}

@@ -1,0 +1,114 @@
+/* Unit tests for client/format.c and output.c: durations, sizes, the
+ * status column, RFC 3339 parsing, truncation and table alignment. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/format.h"
+#include "client/output.h"
+#include "tests/unit/tap.h"
+
+static void
+dur(int64_t s, const char *want)
+{
+        char buf[64];
+
+        format_duration(s, buf, sizeof(buf));
+        is_str(buf, want, want);
+}
+
+static void
+size(uint64_t b, const char *want)
+{
+        char buf[64];
+
+        format_size(b, buf, sizeof(buf));
+        is_str(buf, want, want);
+}
+
+int
+main(void)
+{
+        char buf[128];
+        int64_t t = 0, now;
+
+        dur(0, "Less than a second");
+        dur(1, "1 second");
+        dur(5, "5 seconds");
+        dur(59, "59 seconds");
+        dur(60, "About a minute");
+        dur(119, "About a minute");
+        dur(180, "3 minutes");
+        dur(3599, "59 minutes");
+        dur(3600, "About an hour");
+        dur(5 * 3600, "5 hours");
+        dur(47 * 3600, "47 hours");
+        dur(3 * 86400, "3 days");
+        dur(15 * 86400, "2 weeks");
+        dur(100 * 86400, "3 months");
+        dur(3 * 365 * 86400, "3 years");
+
+        size(0, "0B");
+        size(512, "512B");
+        size(1000, "1kB");
+        size(4194304, "4.19MB");
+        size(1500000000, "1.5GB");
+        size(123456789012345, "123TB");
+
+        ok(parse_rfc3339("1970-01-01T00:01:00Z", &t) == 0 && t == 60, "epoch + 60");
+        ok(parse_rfc3339("2026-11-29T17:49:05.123456789Z", &t) == 0 && t == 1795974545,
+           "nanoseconds");
+        ok(parse_rfc3339("1970-01-01T02:00:00+02:00", &t) == 0 && t == 0, "offset");
+        ok(parse_rfc3339("1970-01-01T00:00:00-01:00", &t) == 0 && t == 3600, "negative offset");
+        ok(parse_rfc3339("yesterday", &t) < 0, "garbage rejected");
+        ok(parse_rfc3339("1970-01-01T00:00:00", &t) < 0, "zone required");
+        ok(parse_rfc3339("1970-01-01T00:00:00.Z", &t) < 0, "empty fraction rejected");
+        ok(parse_rfc3339(NULL, &t) < 0, "NULL rejected");
+
+        now = 1000;
+        format_status("running", "1970-01-01T00:16:35Z", NULL, 0, now, buf, sizeof(buf));
+        is_str(buf, "Up 5 seconds", "running status");
+        format_status("exited", "1970-01-01T00:00:00Z", "1970-01-01T00:13:40Z", 7, now, buf,
+                      sizeof(buf));
+        is_str(buf, "Exited (7) 3 minutes ago", "exited status");
+        format_status("created", NULL, NULL, 0, now, buf, sizeof(buf));
+        is_str(buf, "Created", "created status");
+        format_status("exited", NULL, NULL, 1, now, buf, sizeof(buf));
+        is_str(buf, "Exited (1)", "exited without a time");
+        format_status("paused", NULL, NULL, 0, now, buf, sizeof(buf));
+        is_str(buf, "paused", "other states as is");
+        format_ago("1970-01-01T00:14:40Z", now, buf, sizeof(buf));
+        is_str(buf, "2 minutes ago", "created ago");
+        format_ago(NULL, now, buf, sizeof(buf));
+        is_str(buf, "", "no timestamp");
+
+        format_truncate("short", 30, buf, sizeof(buf));
+        is_str(buf, "short", "not truncated");
+        format_truncate("abcdefghijklmnopqrstuvwxyz0123456789", 30, buf, sizeof(buf));
+        is_str(buf, "abcdefghijklmnopqrstuvwxyz012\xe2\x80\xa6", "truncated to 30 with an ellipsis");
+        is_int(utf8_width(buf), 30, "30 characters wide");
+        format_truncate("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 3, buf, sizeof(buf));
+        is_str(buf, "\xc3\xa9\xc3\xa9\xe2\x80\xa6", "UTF-8 cut on a character boundary");
+
+        {
+                static const char *const h[] = { "A", "LONGER", "C", NULL };
+                struct table *tb = table_new(h);
+                char *out = NULL;
+                size_t len = 0;
+                FILE *f = open_memstream(&out, &len);
+
+                table_add_row(tb, (const char *const[]) { "xxxx", "y", NULL });
+                table_add_row(tb, (const char *const[]) { "\xe2\x80\xa6", "", "z" });
+                table_print(tb, f);
+                fclose(f);
+                is_str(out,
+                       "A      LONGER   C\n"
+                       "xxxx   y        \n"
+                       "\xe2\x80\xa6      "
+                       "         z\n",
+                       "table columns padded to content");
+                free(out);
+                table_free(tb);
+        }
+        return tap_done();
+}
