@@ -403,7 +403,12 @@ make_dirs(struct container *c, struct ctr_error **err)
                 _cleanup_free_ char *p = path_join(c->dir, subdirs[i]);
                 if (!p)
                         return -ENOMEM;
-                r = mkdir_p(p, subdirs[i][0] == 'r' ? 0755 : 0700, err);
+                /* upper/ becomes the merged root's own mode: 0755 as "/"
+                 * must be, or a non-root user cannot even look up /bin. */
+                r = mkdir_p(p, strcmp(subdirs[i], "bundle") == 0 || strcmp(subdirs[i], "work") == 0
+                                       ? 0700
+                                       : 0755,
+                            err);
         }
         return r;
 }
@@ -514,6 +519,20 @@ container_create(struct container_manager *m, const struct container_create_para
 
 /* ---- state changes from the monitor ---- */
 
+/* Safety net when the monitor could not clean up (it vanished): kills what
+ * is left in the container's cgroup and removes it. A missing cgroup is
+ * success, so this is cheap when there is nothing to do. */
+static void
+container_cgroup_cleanup(struct container *c)
+{
+        _cleanup_free_ char *cg = container_cgroup_path(c);
+        _cleanup_error_ struct ctr_error *e = NULL;
+
+        if (cg && cgroup_destroy(cg, &e) < 0)
+                log_warning("container %.12s: remove cgroup: %s", c->id,
+                            e ? e->message : "failed");
+}
+
 static void
 persist_or_log(struct container *c)
 {
@@ -540,6 +559,10 @@ container_finish(struct container *c, int exit_code, const char *sig, const char
 
         if (c->state != CONTAINER_RUNNING && !c->starting)
                 return;
+        /* A start that failed before the command ran is 125 (Docker's
+         * "the runtime failed"), whatever the monitor recorded. */
+        if (c->starting && exit_code == 0 && error)
+                exit_code = 125;
         c->state = CONTAINER_EXITED;
         c->starting = false;
         c->exit_code = exit_code;
@@ -637,6 +660,8 @@ container_on_exited(struct container *c)
                 container_finish(c, -1, NULL,
                                  c->starting ? "the monitor exited before the container started"
                                              : "monitor vanished");
+                /* Nobody cleaned up after the container: do it now. */
+                container_cgroup_cleanup(c);
         }
         json_decref(j);
 }
@@ -970,13 +995,8 @@ container_recover(struct container *c)
                 return;
         }
         container_on_exited(c);
-        if (!c->removing) {
-                _cleanup_free_ char *cg = container_cgroup_path(c);
-                _cleanup_error_ struct ctr_error *e = NULL;
-                if (cg && cgroup_destroy(cg, &e) < 0)
-                        log_warning("container %.12s: remove cgroup: %s", c->id,
-                                    e ? e->message : "failed");
-        }
+        if (!c->removing)
+                container_cgroup_cleanup(c);
 }
 
 int

@@ -308,13 +308,17 @@ monitor_connect(struct container *c, struct ctr_error **err)
 {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_free_ char *path = path_join(c->run_dir, MONITOR_SOCKET_NAME);
-        _cleanup_close_ int fd = -1;
+        _cleanup_close_ int fd = -1, dfd = -1;
 
         if (!path)
                 return -ENOMEM;
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return ctr_error_msg(err, ENAMETOOLONG, "monitor socket path `%s` too long", path);
-        strcpy(sa.sun_path, path);
+        /* <run-root>/containers/<64 hex id>/monitor.sock easily exceeds
+         * sun_path (108 bytes): go through an O_PATH fd of the directory. */
+        dfd = open(c->run_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return ctr_error_sys(err, errno, "open `%s`", c->run_dir);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dfd,
+                 MONITOR_SOCKET_NAME);
         fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return ctr_error_sys(err, errno, "socket");

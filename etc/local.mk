@@ -1,1 +1,3 @@
-# owned by the etc owner
+# owned by the daemon owner
+containerctlconfdir = $(sysconfdir)/containerctl
+dist_containerctlconf_DATA = etc/containerctld.conf

@@ -1,1 +1,3 @@
-# owned by the systemd-units owner
+# owned by the daemon owner
+systemdunitsdir = $(systemdsystemunitdir)
+dist_systemdunits_DATA = systemd-units/containerctld.service systemd-units/containerctld.socket

@@ -250,16 +250,22 @@ accept_conn(struct monitor *m)
         m->conns[m->n_conns++] = fd;
 }
 
+/* <run-dir>/monitor.sock easily exceeds the 108 bytes of sun_path (a
+ * 64-hex id under a temp dir), so bind through an O_PATH fd of the run dir:
+ * "/proc/self/fd/N/monitor.sock" is short whatever the run dir is. The
+ * daemon connects the same way (daemon/monitor-client.c). */
 static int
 listen_socket(struct monitor *m, struct ctr_error **err)
 {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int dfd = -1;
         mode_t old;
         int r;
 
-        if (strlen(m->sock_path) >= sizeof(sa.sun_path))
-                return ctr_error_msg(err, ENAMETOOLONG, "socket path `%s` is too long", m->sock_path);
-        strcpy(sa.sun_path, m->sock_path);
+        dfd = open(m->run_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return ctr_error_sys(err, errno, "open `%s`", m->run_dir);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dfd, MONITOR_SOCKET_NAME);
         m->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (m->listen_fd < 0)
                 return ctr_error_sys(err, errno, "socket");

@@ -91,7 +91,7 @@ ctl_random() {
 # Starts this file's private daemon. Exports TMP, CTL_SOCK, CTL_CGROUP_PARENT,
 # CTL_DAEMON_PID, CONTAINERCTL_SOCKET.
 ctl_daemon_start() {
-        containerctld --socket "$CTL_SOCK" --root "$TMP/root" --run-root "$TMP/run" \
+        containerctld --socket "$CTL_SOCK" --root "$TMP/root" --run-root "$CTL_RUN_ROOT" \
                 --cgroup-parent "$CTL_CGROUP_PARENT" --log-level debug "$@" \
                 </dev/null >>"$TMP/daemon.log" 2>&1 3>&- 4>&- &
         CTL_DAEMON_PID=$!
@@ -128,7 +128,14 @@ ctl_setup_file() {
         CTL_SOCK=$TMP/sock
         CTL_CGROUP_PARENT=/ctltest-$(ctl_random)
         CONTAINERCTL_SOCKET=$CTL_SOCK
-        export TMP CTL_SOCK CTL_CGROUP_PARENT CONTAINERCTL_SOCKET
+        CTL_RUN_ROOT=$TMP/run
+        # CTL_SHORT_RUN_ROOT=1: a short run root (/tmp/ctr.XXXXXX) for daemons
+        # that cannot bind a long monitor socket path (sun_path is 108 bytes).
+        if [[ ${CTL_SHORT_RUN_ROOT:-0} == 1 ]]; then
+                CTL_RUN_ROOT=/tmp/ctr.${TMP##*.}
+                mkdir "$CTL_RUN_ROOT"
+        fi
+        export TMP CTL_SOCK CTL_CGROUP_PARENT CONTAINERCTL_SOCKET CTL_RUN_ROOT
         echo "$CTL_CGROUP_PARENT" >"$TMP/cgroup-parent"
         CTL_IMAGE_TAR=$(ctl_build_image)
         export CTL_IMAGE_TAR
@@ -140,7 +147,7 @@ ctl_setup_file() {
 ctl_our_pids() {
         local d
         for d in /proc/[0-9]*; do
-                if tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF -- "$TMP/"; then
+                if tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF -e "$TMP/" -e "$CTL_RUN_ROOT/"; then
                         echo "${d#/proc/}"
                 fi
         done
@@ -157,7 +164,7 @@ ctl_our_cgroups() {
 }
 
 ctl_our_mounts() {
-        grep -F -- " $TMP/" /proc/self/mountinfo | awk '{print $5}'
+        grep -F -e " $TMP/" -e " $CTL_RUN_ROOT/" /proc/self/mountinfo | awk '{print $5}'
         return 0
 }
 
@@ -206,6 +213,9 @@ ctl_teardown_file() {
                 echo "LEFT BEHIND: $leaks" >&2
                 echo "--- daemon log (tail) ---" >&2
                 tail -n 60 "$TMP/daemon.log" >&2
+        fi
+        if [[ $CTL_RUN_ROOT != "$TMP/run" ]]; then
+                rm -rf --one-file-system "$CTL_RUN_ROOT"
         fi
         rm -rf --one-file-system "$TMP"
         [[ -z $leaks ]]
