@@ -6,7 +6,8 @@
 # restarts the daemon (containers keep running) and re-runs the check.
 #
 # Environment: BUILD_DIR (default <src>/build), PREFIX (/usr), SYSCONFDIR
-# (/etc), LOCALSTATEDIR (/var), RUNSTATEDIR (/run), SKIP_APT=1.
+# (/etc), LOCALSTATEDIR (/var), RUNSTATEDIR (/run), SKIP_APT=1, DAEMON_ARGS
+# (extra containerctld arguments when started without systemd).
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -86,7 +87,8 @@ else
                 wait_for 20 sh -c "! kill -0 $old" || die "old containerctld ($old) does not exit"
         fi
         mkdir -p "$(dirname "$LOGFILE")" "$RUNSTATEDIR"
-        nohup "$CTLD" --socket "$SOCKET" </dev/null >>"$LOGFILE" 2>&1 &
+        # shellcheck disable=SC2086 # DAEMON_ARGS is a list of words
+        nohup "$CTLD" --socket "$SOCKET" ${DAEMON_ARGS:-} </dev/null >>"$LOGFILE" 2>&1 &
         echo $! >"$PIDFILE"
 fi
 wait_for 20 "$CTL" version || die "the daemon does not answer on $SOCKET (see $LOGFILE or journalctl -u containerctld)"

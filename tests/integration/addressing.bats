@@ -49,5 +49,5 @@ load helpers
         [[ $status -ne 0 ]]
         grep -qi 'not found\|no such' <<<"$output"
         run containerctl start no-such-container
-        assert_status 125
+        assert_error
 }

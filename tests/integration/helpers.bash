@@ -106,9 +106,11 @@ ctl_daemon_start() {
         wait_until 10 containerctl version
 }
 
-# Sends SIGTERM and waits (bounded) for the daemon to exit.
+# Sends SIGTERM and waits (bounded) for the daemon to exit. The pid comes
+# from $TMP/daemon.pid: a test may have restarted the daemon in its subshell.
 ctl_daemon_stop() {
-        local pid=${CTL_DAEMON_PID:-}
+        local pid
+        pid=$(cat "$TMP/daemon.pid" 2>/dev/null) || return 0
         [[ -n $pid ]] || return 0
         kill -TERM "$pid" 2>/dev/null || true
         if ! wait_until 15 ctl_pid_gone "$pid"; then
@@ -116,6 +118,7 @@ ctl_daemon_stop() {
                 kill -KILL "$pid" 2>/dev/null || true
         fi
         wait "$pid" 2>/dev/null || true
+        rm -f "$TMP/daemon.pid"
         CTL_DAEMON_PID=
 }
 
@@ -147,7 +150,7 @@ ctl_setup_file() {
 ctl_our_pids() {
         local d
         for d in /proc/[0-9]*; do
-                if tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF -e "$TMP/" -e "$CTL_RUN_ROOT/"; then
+                if { tr '\0' ' ' <"$d/cmdline"; } 2>/dev/null | grep -qF -e "$TMP/" -e "$CTL_RUN_ROOT/"; then
                         echo "${d#/proc/}"
                 fi
         done
@@ -173,6 +176,7 @@ ctl_our_mounts() {
 ctl_teardown_file() {
         local leaks="" ids pid p m h dir
         [[ -n ${TMP:-} && -d $TMP ]] || return 0
+        CTL_DAEMON_PID=$(cat "$TMP/daemon.pid" 2>/dev/null) || true
         if [[ -n ${CTL_DAEMON_PID:-} ]] && kill -0 "$CTL_DAEMON_PID" 2>/dev/null; then
                 ids=$(timeout 30 containerctl ps -a -q 2>/dev/null) || true
                 for p in $ids; do
@@ -185,7 +189,7 @@ ctl_teardown_file() {
         # Give monitors a moment to exit after their container is gone.
         wait_until 5 test -z "$(ctl_our_pids)" || true
         for pid in $(ctl_our_pids); do
-                leaks+="process $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)); "
+                leaks+="process $pid ($({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null)); "
                 kill -KILL "$pid" 2>/dev/null || true
         done
         for h in $(ctl_our_cgroups | sort -r); do
@@ -255,6 +259,16 @@ state_is() {
 assert_line_eq() {
         if ! grep -qxF -- "$1" <<<"$output"; then
                 echo "expected line '$1' in output:" >&2
+                echo "$output" >&2
+                return 1
+        fi
+}
+
+# A failed command as Docker reports it: 125 for run/create and usage
+# errors, 1 for other commands' daemon errors; always with a message.
+assert_error() {
+        if [[ $status -ne 1 && $status -ne 125 ]] || [[ -z $output ]]; then
+                echo "expected an error (exit 1 or 125, with a message), got $status; output:" >&2
                 echo "$output" >&2
                 return 1
         fi

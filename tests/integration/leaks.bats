@@ -19,7 +19,7 @@ daemon_fds() {
                 containerctl ps -a --json >/dev/null
                 containerctl inspect no-such-ctr >/dev/null 2>&1 || true
                 containerctl image list >/dev/null
-                printf '{"jsonrpc":"2.0","id":1,"method":\n' | rpc "$CTL_SOCK" >/dev/null || true
+                printf '{"jsonrpc":"2.0","id":1,"method":\n' | rpc >/dev/null || true
         done
         after=$(daemon_fds)
         echo "fds before=$before after=$after"

@@ -78,7 +78,10 @@ load helpers
         [[ ! -e $TMP/vol-ro/out ]]
 }
 
-@test "--rm removes the container after it exits" {
+@test "--rm removes the container before run returns" {
+        run containerctl run --rm --name rm-me busybox true
+        assert_status 0
+        # As with Docker, the name is free again as soon as run returns.
         run containerctl run --rm --name rm-me busybox true
         assert_status 0
         run containerctl ps -a
