@@ -55,6 +55,7 @@ proto_reply_decode(const char *line, size_t len, struct proto_reply *reply, char
 
         if (ret_message)
                 *ret_message = NULL;
+        *reply = (struct proto_reply) { 0 };
 
         r = proto_json_load_line(line, len, &root, ret_message);
         if (r < 0)

@@ -222,10 +222,13 @@ test_reply_decode(void)
         const char *s;
 
         for (size_t i = 0; i < sizeof(bad_replies) / sizeof(bad_replies[0]); i++) {
+                int r;
+
                 msg = NULL;
-                ok(proto_reply_decode(bad_replies[i], strlen(bad_replies[i]), &reply, &msg) < 0 &&
-                           msg && !reply.root,
-                   "bad reply %zu rejected (%s)", i, msg ? msg : "?");
+                memset(&reply, 0xaa, sizeof(reply)); /* must be zeroed on failure */
+                /* Decode first: argument evaluation order is unspecified. */
+                r = proto_reply_decode(bad_replies[i], strlen(bad_replies[i]), &reply, &msg);
+                ok(r < 0 && msg && !reply.root, "bad reply %zu rejected (%s)", i, msg ? msg : "?");
                 free(msg);
         }
 
