@@ -69,14 +69,19 @@ create_container(struct client *cl, const struct create_opts *o, char **ret_id)
 
 /* container.start, attached or not. For an attached start, returns the
  * container's exit code; otherwise 0. Errors carrying data.exit_code
- * 126/127 (command not executable / not found) exit with that code. */
+ * 126/127 (command not executable / not found) exit with that code.
+ * *ret_exited (may be NULL) tells whether the container went through its
+ * exit (attached and done, or failed with data.exit_code), which is what
+ * starts its auto-removal. */
 static int
-start_container(struct client *cl, const char *ref, bool attach)
+start_container(struct client *cl, const char *ref, bool attach, bool *ret_exited)
 {
         json_auto_t *params = json_pack("{s:s, s:b}", "container", ref, "attach", (int) attach);
         struct proto_reply reply;
         int r;
 
+        if (ret_exited)
+                *ret_exited = false;
         if (!params)
                 return EXIT_USAGE;
         r = client_call_reply(cl, "container.start", params, NULL, NULL, &reply);
@@ -87,6 +92,8 @@ start_container(struct client *cl, const char *ref, bool attach)
 
                 client_print_reply_error(&reply);
                 r = EXIT_USAGE;
+                if (ret_exited)
+                        *ret_exited = json_is_integer(code);
                 if (json_is_integer(code) &&
                     (json_integer_value(code) == 126 || json_integer_value(code) == 127))
                         r = (int) json_integer_value(code);
@@ -100,6 +107,8 @@ start_container(struct client *cl, const char *ref, bool attach)
         /* After frames the connection is no longer JSON-RPC. */
         conn_free(cl->conn);
         cl->conn = NULL;
+        if (ret_exited)
+                *ret_exited = true;
         return r;
 }
 
@@ -113,12 +122,27 @@ remove_quietly(struct client *cl, const char *id)
                 (void) client_call(cl, "container.remove", params, &result);
 }
 
+/* `run --rm` returns once the daemon's auto-removal is done, as `docker
+ * run --rm` does, so the name is free again. Returns code, or EXIT_USAGE
+ * if the container could not be removed. */
+static int
+wait_removed(struct client *cl, const char *id, int code)
+{
+        json_auto_t *params = json_pack("{s:s, s:s}", "container", id, "condition", "removed");
+        json_auto_t *result = NULL;
+
+        if (!params || client_call(cl, "container.wait", params, &result) < 0)
+                return EXIT_USAGE;
+        return code;
+}
+
 static int
 run_or_create(struct client *cl, int argc, char **argv, bool run)
 {
         _cleanup_error_ struct ctr_error *err = NULL;
         _cleanup_free_ char *id = NULL;
         struct create_opts o = {};
+        bool exited;
         int r;
 
         r = args_parse_create(argc, argv, run, &o, &err);
@@ -132,7 +156,7 @@ run_or_create(struct client *cl, int argc, char **argv, bool run)
                 goto out;
         if (!run || o.detach) {
                 if (run) {
-                        r = start_container(cl, id, false);
+                        r = start_container(cl, id, false, NULL);
                         if (r != 0) {
                                 if (o.auto_remove)
                                         remove_quietly(cl, id);
@@ -143,7 +167,14 @@ run_or_create(struct client *cl, int argc, char **argv, bool run)
                 r = 0;
                 goto out;
         }
-        r = start_container(cl, id, true);
+        r = start_container(cl, id, true, &exited);
+        if (o.auto_remove) {
+                /* Not exited: the daemon will not remove it; we do. */
+                if (exited)
+                        r = wait_removed(cl, id, r);
+                else
+                        remove_quietly(cl, id);
+        }
 out:
         create_opts_done(&o);
         return r;
@@ -200,10 +231,10 @@ cmd_start(struct client *cl, int argc, char **argv)
         if (attach) {
                 if (argc - optind > 1)
                         return usage_error("you cannot start and attach multiple containers at once");
-                return start_container(cl, argv[optind], true);
+                return start_container(cl, argv[optind], true, NULL);
         }
         for (int i = optind; i < argc; i++) {
-                int r = start_container(cl, argv[i], false);
+                int r = start_container(cl, argv[i], false, NULL);
 
                 if (r != 0) {
                         /* 126/127 (command not executable / not found) are

@@ -101,6 +101,26 @@ image_import(struct client *cl, int argc, char **argv)
         return 0;
 }
 
+/* One line of `image list`; t NULL (--quiet) prints the short id only. */
+static int
+add_image_row(struct table *t, json_t *img, const char *name, const char *tag, int64_t now)
+{
+        char short_id[ID_SHORT_LEN + 1], created[64], size[32];
+        json_t *sz = json_object_get(img, "size");
+
+        snprintf(short_id, sizeof(short_id), "%s", bare_id(json_str(img, "id")));
+        if (!t) {
+                printf("%s\n", short_id);
+                return 0;
+        }
+        format_ago(json_str(img, "created"), now, created, sizeof(created));
+        if (json_is_integer(sz) && json_integer_value(sz) >= 0)
+                format_size((uint64_t) json_integer_value(sz), size, sizeof(size));
+        else
+                snprintf(size, sizeof(size), "?");
+        return table_add_row(t, (const char *const[]) { name, tag, short_id, created, size });
+}
+
 static int
 image_list(struct client *cl, int argc, char **argv)
 {
@@ -148,31 +168,56 @@ image_list(struct client *cl, int argc, char **argv)
                 print_json(list);
                 return 0;
         }
-        if (quiet) {
-                json_array_foreach(list, i, img)
-                        printf("%.*s\n", ID_SHORT_LEN, bare_id(json_str(img, "id")));
-                return 0;
-        }
-        t = table_new(headers);
-        if (!t)
+        t = quiet ? NULL : table_new(headers);
+        if (!quiet && !t)
                 return EXIT_USAGE;
         json_array_foreach(list, i, img) {
-                char short_id[ID_SHORT_LEN + 1], created[64], size[32];
-                json_t *sz = json_object_get(img, "size");
+                json_t *refs = json_object_get(img, "refs");
+                size_t n = json_is_array(refs) ? json_array_size(refs) : 0;
 
-                snprintf(short_id, sizeof(short_id), "%s", bare_id(json_str(img, "id")));
-                format_ago(json_str(img, "created"), now, created, sizeof(created));
-                if (json_is_integer(sz) && json_integer_value(sz) >= 0)
-                        format_size((uint64_t) json_integer_value(sz), size, sizeof(size));
-                else
-                        snprintf(size, sizeof(size), "?");
-                if (table_add_row(t, (const char *const[]) { json_str(img, "name"),
-                                                             json_str(img, "tag"), short_id,
-                                                             created, size }) < 0)
-                        return EXIT_USAGE;
+                /* One row per name, one <none> row for a dangling image; a
+                 * daemon without "refs" gives name and tag only. */
+                for (size_t k = 0; k < (n ? n : 1); k++) {
+                        _cleanup_free_ char *name = NULL;
+                        const char *tag = json_str(img, "tag") ?: "<none>";
+
+                        if (n) {
+                                const char *ref = json_string_value(json_array_get(refs, k));
+                                const char *colon = ref ? strrchr(ref, ':') : NULL;
+
+                                if (!colon || strchr(colon, '/'))
+                                        continue;
+                                name = strndup(ref, (size_t) (colon - ref));
+                                tag = colon + 1;
+                        } else {
+                                name = strdup(json_str(img, "name") ?: "<none>");
+                        }
+                        if (!name)
+                                return EXIT_USAGE;
+                        if (add_image_row(t, img, name, tag, now) < 0)
+                                return EXIT_USAGE;
+                }
         }
+        if (quiet)
+                return 0;
         table_print(t, stdout);
         return 0;
+}
+
+/* As docker rmi: "Untagged: REF" per name, then "Deleted: ID" if the
+ * image is gone (always, from a daemon that does not say). */
+static void
+print_removal(json_t *result)
+{
+        json_t *untagged = json_object_get(result, "untagged"), *deleted, *v;
+        size_t i;
+
+        json_array_foreach(untagged, i, v)
+                if (json_is_string(v))
+                        printf("Untagged: %s\n", json_string_value(v));
+        deleted = json_object_get(result, "deleted");
+        if (!json_is_boolean(deleted) || json_is_true(deleted))
+                printf("Deleted: %s\n", bare_id(json_str(result, "id")));
 }
 
 static int
@@ -215,7 +260,7 @@ image_rm(struct client *cl, int argc, char **argv)
                 }
                 if (r < 0)
                         return EXIT_USAGE;
-                printf("Deleted: %s\n", bare_id(json_str(result, "id")));
+                print_removal(result);
         }
         return failed;
 }
@@ -274,7 +319,7 @@ cmd_image(struct client *cl, int argc, char **argv)
                        "Commands:\n"
                        "  import FILE NAME[:TAG]   import an OCI layout, docker save or rootfs tarball\n"
                        "  list, ls [-q] [--json]   list images\n"
-                       "  rm [-f] IMAGE...         remove images\n"
+                       "  rm [-f] IMAGE...         untag (NAME:TAG) or remove images\n"
                        "  inspect IMAGE...         show images as JSON\n");
                 return argc < 2 ? EXIT_USAGE : 0;
         }

@@ -72,7 +72,18 @@ struct container {
         struct event *kill_timer;
         bool removing;
         struct waiter *remove_waiters; /* remove, answered when gone */
+        struct waiter *gone_waiters;   /* wait condition=removed, answered when gone */
 };
+
+/* What is left of a removed container for a late wait condition=removed
+ * (`run --rm` asks right after the exit, racing the auto-removal). */
+struct container_tombstone {
+        char id[ID_HEX_LEN + 1];
+        char name[NAME_MAX_LEN + 1];
+        bool has_exit_code;
+        int exit_code;
+};
+#define CONTAINER_TOMBSTONES 32
 
 struct container_manager {
         struct event_base *base;
@@ -87,9 +98,21 @@ struct container_manager {
         char *monitor_path;
         int stop_timeout;
         struct container *containers;
+        struct container_tombstone tombstones[CONTAINER_TOMBSTONES]; /* ring */
+        size_t next_tombstone;
 };
 
 void container_free(struct container *c);
+
+/* container-config.c: builds the persisted config from the create params
+ * and the image (command, env, workdir, user resolved to *ret_uid/gid,
+ * validated binds and hostname, default_hostname if none was given). On
+ * failure *ret is untouched. container_config_clear() frees the fields. */
+struct image;
+int container_config_build(const struct container_create_params *p, const struct image *img,
+                           const char *default_hostname, struct container_config *ret,
+                           uid_t *ret_uid, gid_t *ret_gid, struct ctr_error **err);
+void container_config_clear(struct container_config *cfg);
 
 /* container-store.c */
 json_t *container_to_record_json(const struct container *c);
@@ -104,6 +127,13 @@ char *container_cgroup_path(const struct container *c);
  * image's etc/passwd and etc/group (unknown name: -EINVAL with *err). */
 int container_spec_resolve_user(const char *rootfs, const char *user, uid_t *ret_uid,
                                 gid_t *ret_gid, struct ctr_error **err);
+/* The files the daemon writes below c->dir and binds (read-write, as
+ * Docker does) into every container, in mount order; NULL-terminated. */
+struct container_host_file {
+        const char *name;        /* below c->dir */
+        const char *destination; /* in the container */
+};
+extern const struct container_host_file container_host_files[];
 /* Writes hostname, hosts, resolv.conf and bundle/config.json below c->dir
  * (which must exist with bundle/). */
 int container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error **err);

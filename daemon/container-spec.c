@@ -17,6 +17,13 @@
 
 #define SMALL_FILE_MAX (4 * 1024 * 1024)
 
+const struct container_host_file container_host_files[] = {
+        { "hostname", "/etc/hostname" },
+        { "hosts", "/etc/hosts" },
+        { "resolv.conf", "/etc/resolv.conf" },
+        { NULL, NULL },
+};
+
 /* Reads rel (e.g. "etc/passwd") inside root as if root were "/".
  * https://man7.org/linux/man-pages/man2/openat2.2.html */
 static int
@@ -226,8 +233,7 @@ strv_json(char **v)
 }
 
 static json_t *
-build_mounts(const struct container *c, const char *hostname_path, const char *hosts_path,
-             const char *resolv_path)
+build_mounts(const struct container *c)
 {
         static const char *const proc_o[] = { "nosuid", "noexec", "nodev", NULL };
         static const char *const dev_o[] = { "nosuid", "strictatime", "mode=755", "size=65536k",
@@ -248,9 +254,15 @@ build_mounts(const struct container *c, const char *hostname_path, const char *h
         json_array_append_new(m, mount_json("/dev/shm", "tmpfs", "shm", shm_o));
         json_array_append_new(m, mount_json("/dev/mqueue", "mqueue", "mqueue", mq_o));
         json_array_append_new(m, mount_json("/sys", "sysfs", "sysfs", sys_o));
-        json_array_append_new(m, mount_json("/etc/hostname", "bind", hostname_path, bind_o));
-        json_array_append_new(m, mount_json("/etc/hosts", "bind", hosts_path, bind_o));
-        json_array_append_new(m, mount_json("/etc/resolv.conf", "bind", resolv_path, bind_o));
+        for (size_t i = 0; container_host_files[i].name; i++) {
+                _cleanup_free_ char *src = path_join(c->dir, container_host_files[i].name);
+                if (!src) {
+                        json_decref(m);
+                        return NULL;
+                }
+                json_array_append_new(m, mount_json(container_host_files[i].destination, "bind",
+                                                    src, bind_o));
+        }
         for (size_t i = 0; i < c->config.n_mounts; i++) {
                 const struct container_mount *u = &c->config.mounts[i];
                 json_array_append_new(m, mount_json(u->destination, "bind", u->source,
@@ -279,9 +291,6 @@ container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error
         static const char *const readonly[] = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
                                                 "/proc/sysrq-trigger", NULL };
         static const char *const ns[] = { "pid", "network", "ipc", "uts", "mount", NULL };
-        _cleanup_free_ char *hostname_path = path_join(c->dir, "hostname");
-        _cleanup_free_ char *hosts_path = path_join(c->dir, "hosts");
-        _cleanup_free_ char *resolv_path = path_join(c->dir, "resolv.conf");
         _cleanup_free_ char *rootfs = path_join(c->dir, "rootfs");
         _cleanup_free_ char *upper = path_join(c->dir, "upper");
         _cleanup_free_ char *work = path_join(c->dir, "work");
@@ -291,8 +300,7 @@ container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error
         json_t *spec, *namespaces;
         int r;
 
-        if (!hostname_path || !hosts_path || !resolv_path || !rootfs || !upper || !work ||
-            !bundle || !cgroup)
+        if (!rootfs || !upper || !work || !bundle || !cgroup)
                 return ctr_error_sys(err, ENOMEM, "generate bundle");
 
         if (asprintf(&host_line, "%s\n", c->config.hostname) < 0 ||
@@ -328,7 +336,7 @@ container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error
                 "permitted", strings_json(caps),
                 "root", "path", rootfs, "readonly", 0,
                 "hostname", c->config.hostname,
-                "mounts", build_mounts(c, hostname_path, hosts_path, resolv_path),
+                "mounts", build_mounts(c),
                 "annotations", "org.containerctl.overlay.lowerdir", c->image_rootfs,
                 "org.containerctl.overlay.upperdir", upper, "org.containerctl.overlay.workdir",
                 work,

@@ -307,6 +307,38 @@ container_summary_json(const struct container *c)
                          running && c->pid > 0 ? json_integer(c->pid) : json_null());
 }
 
+static json_t *
+bind_json(const char *source, const char *destination, bool readonly)
+{
+        return json_pack("{s:s,s:s,s:s,s:s,s:b}", "type", "bind", "source", source,
+                         "destination", destination, "mode", readonly ? "ro" : "rw", "rw",
+                         !readonly);
+}
+
+/* What the container really gets bound in, in mount order (Docker's
+ * inspect "Mounts", plus the files the daemon provides): a later entry
+ * with the same destination hides an earlier one. */
+static json_t *
+effective_mounts_json(const struct container *c)
+{
+        json_t *a = json_array();
+
+        for (size_t i = 0; a && container_host_files[i].name; i++) {
+                _cleanup_free_ char *src = path_join(c->dir, container_host_files[i].name);
+                if (!src) {
+                        json_decref(a);
+                        return NULL;
+                }
+                json_array_append_new(a, bind_json(src, container_host_files[i].destination,
+                                                   false));
+        }
+        for (size_t i = 0; a && i < c->config.n_mounts; i++)
+                json_array_append_new(a, bind_json(c->config.mounts[i].source,
+                                                   c->config.mounts[i].destination,
+                                                   c->config.mounts[i].readonly));
+        return a;
+}
+
 json_t *
 container_inspect_full_json(const struct container *c)
 {
@@ -335,7 +367,7 @@ container_inspect_full_json(const struct container *c)
         json_object_set_new(j, "cgroup", json_pack("{s:s?}", "path", cg));
         json_object_set_new(j, "rootfs",
                             json_pack("{s:s?,s:s}", "upper", upper, "lower", c->image_rootfs));
-        json_object_set_new(j, "mounts", mounts_to_json(&c->config));
+        json_object_set_new(j, "mounts", effective_mounts_json(c));
         json_object_set_new(j, "log_path", log ? json_string(log) : json_null());
         json_object_set_new(j, "monitor_pid",
                             running && c->monitor_pid > 0 ? json_integer(c->monitor_pid)

@@ -3,18 +3,17 @@
  * monitor events (monitor-client.c). The only writer of container state:
  * every change is persisted (container-store.c) before it is reported.
  * Slow work (tree removal) runs in a worker; replies that must wait for an
- * exit are kept as waiters. Loop thread only. */
+ * exit or a removal are kept as waiters. The create-time config is built
+ * by container-config.c. Loop thread only. */
 #include "daemon/container.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "common/fs-util.h"
 #include "common/log.h"
-#include "common/parse.h"
 #include "common/time-util.h"
 #include "daemon/cgroup/cgroup.h"
 #include "daemon/container-record.h"
@@ -23,34 +22,9 @@
 #include "daemon/monitor/monitor-proto.h"
 #include "daemon/worker.h"
 
-static void strv_free(char **v);
 static void container_begin_removal(struct container *c);
 
 /* ---- records ---- */
-
-static void
-strv_free(char **v)
-{
-        for (size_t i = 0; v && v[i]; i++)
-                free(v[i]);
-        free(v);
-}
-
-static void
-strv_freep(char ***v)
-{
-        strv_free(*v);
-}
-
-static void
-mounts_free(struct container_mount *m, size_t n)
-{
-        for (size_t i = 0; m && i < n; i++) {
-                free(m[i].source);
-                free(m[i].destination);
-        }
-        free(m);
-}
 
 static void
 waiters_fail(struct waiter **list, const char *why)
@@ -76,15 +50,11 @@ container_free(struct container *c)
                 request_error(c->start_req, PROTO_ERR_INTERNAL, "daemon shutting down", NULL);
         waiters_fail(&c->waiters, "daemon shutting down");
         waiters_fail(&c->remove_waiters, "daemon shutting down");
+        waiters_fail(&c->gone_waiters, "daemon shutting down");
         free(c->name);
         free(c->image_ref);
         free(c->image_rootfs);
-        strv_free(c->config.command);
-        strv_free(c->config.env);
-        free(c->config.workdir);
-        free(c->config.user);
-        free(c->config.hostname);
-        mounts_free(c->config.mounts, c->config.n_mounts);
+        container_config_clear(&c->config);
         free(c->signal);
         free(c->error);
         free(c->dir);
@@ -92,20 +62,6 @@ container_free(struct container *c)
         free(c);
 }
 DEFINE_FREEP(struct container, container_free)
-
-void
-container_create_params_clear(struct container_create_params *p)
-{
-        free(p->image);
-        free(p->name);
-        strv_free(p->command);
-        strv_free(p->env);
-        free(p->workdir);
-        free(p->user);
-        free(p->hostname);
-        mounts_free(p->mounts, p->n_mounts);
-        *p = (struct container_create_params){ 0 };
-}
 
 static int
 add_waiter(struct waiter **list, struct request *req)
@@ -223,176 +179,6 @@ generate_name(struct container_manager *m, char **ret)
 
 /* ---- create ---- */
 
-static json_t *
-image_cfg(const struct image *img)
-{
-        json_t *inner;
-
-        if (!img->config || !json_is_object(img->config))
-                return NULL;
-        /* An OCI image config nests the runtime settings under "config". */
-        inner = json_object_get(img->config, "config");
-        return json_is_object(inner) ? inner : img->config;
-}
-
-static int
-strv_push(char ***v, size_t *n, const char *s)
-{
-        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
-
-        if (!nv)
-                return -ENOMEM;
-        *v = nv;
-        nv[*n] = strdup(s);
-        if (!nv[*n])
-                return -ENOMEM;
-        nv[++*n] = NULL;
-        return 0;
-}
-
-static int
-build_command(const struct container_create_params *p, json_t *cfg, char ***ret,
-              struct ctr_error **err)
-{
-        char **v = NULL;
-        size_t n = 0, i;
-        json_t *ep = cfg ? json_object_get(cfg, "Entrypoint") : NULL;
-        json_t *cmd = cfg ? json_object_get(cfg, "Cmd") : NULL;
-        json_t *x;
-
-        json_array_foreach (ep, i, x)
-                if (json_is_string(x) && strv_push(&v, &n, json_string_value(x)) < 0)
-                        goto oom;
-        if (p->command && p->command[0]) {
-                for (i = 0; p->command[i]; i++)
-                        if (strv_push(&v, &n, p->command[i]) < 0)
-                                goto oom;
-        } else {
-                json_array_foreach (cmd, i, x)
-                        if (json_is_string(x) && strv_push(&v, &n, json_string_value(x)) < 0)
-                                goto oom;
-        }
-        if (n == 0) {
-                strv_free(v);
-                return ctr_error_msg(err, EINVAL,
-                                     "no command given and the image has no default command");
-        }
-        *ret = v;
-        return 0;
-oom:
-        strv_free(v);
-        return ctr_error_sys(err, ENOMEM, "build command");
-}
-
-/* Image Env, then the request's env; a later KEY=... replaces an earlier. */
-static int
-merge_env_one(char ***v, size_t *n, const char *kv, struct ctr_error **err)
-{
-        const char *eq = strchr(kv, '=');
-        size_t klen;
-
-        if (!eq || eq == kv)
-                return ctr_error_msg(err, EINVAL, "environment entry '%s' is not KEY=VALUE", kv);
-        klen = (size_t) (eq - kv) + 1;
-        for (size_t i = 0; i < *n; i++) {
-                if (strncmp((*v)[i], kv, klen) == 0) {
-                        char *s = strdup(kv);
-                        if (!s)
-                                return -ENOMEM;
-                        free((*v)[i]);
-                        (*v)[i] = s;
-                        return 0;
-                }
-        }
-        return strv_push(v, n, kv);
-}
-
-static int
-build_env(const struct container_create_params *p, json_t *cfg, char ***ret, struct ctr_error **err)
-{
-        _cleanup_(strv_freep) char **v = NULL;
-        size_t n = 0, i;
-        json_t *env = cfg ? json_object_get(cfg, "Env") : NULL, *x;
-        bool has_path = false;
-        int r;
-
-        json_array_foreach (env, i, x)
-                if (json_is_string(x) && strchr(json_string_value(x), '=') &&
-                    (r = merge_env_one(&v, &n, json_string_value(x), err)) < 0)
-                        return r;
-        for (i = 0; p->env && p->env[i]; i++)
-                if ((r = merge_env_one(&v, &n, p->env[i], err)) < 0)
-                        return r;
-        for (i = 0; i < n; i++)
-                has_path |= strncmp(v[i], "PATH=", 5) == 0;
-        if (!has_path &&
-            strv_push(&v, &n, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") <
-                    0)
-                return -ENOMEM;
-        *ret = TAKE_PTR(v);
-        return 0;
-}
-
-static bool
-hostname_is_valid(const char *s)
-{
-        size_t n = strlen(s);
-
-        if (n == 0 || n > 63 || s[0] == '-' || s[0] == '.')
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-                      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '.'))
-                        return false;
-        return true;
-}
-
-/* Absolute, shorter than PATH_MAX, and no ".." component. */
-static bool
-container_path_is_valid(const char *p)
-{
-        size_t n;
-
-        if (!p || p[0] != '/' || (n = strlen(p)) >= 4096)
-                return false;
-        for (const char *s = p; (s = strstr(s, "..")); s += 2)
-                if (s[-1] == '/' && (s[2] == '/' || s[2] == '\0'))
-                        return false;
-        return true;
-}
-
-static int
-copy_mounts(const struct container_create_params *p, struct container_config *cfg,
-            struct ctr_error **err)
-{
-        cfg->mounts = calloc(p->n_mounts + 1, sizeof(struct container_mount));
-        if (!cfg->mounts)
-                return -ENOMEM;
-        for (size_t i = 0; i < p->n_mounts; i++) {
-                const struct container_mount *u = &p->mounts[i];
-                struct stat st;
-
-                if (!u->source || u->source[0] != '/')
-                        return ctr_error_msg(err, EINVAL,
-                                             "mount source '%s' must be an absolute path",
-                                             u->source ? u->source : "");
-                if (!container_path_is_valid(u->destination))
-                        return ctr_error_msg(err, EINVAL,
-                                             "mount destination '%s' must be an absolute path "
-                                             "without '..'",
-                                             u->destination ? u->destination : "");
-                if (stat(u->source, &st) < 0)
-                        return ctr_error_sys(err, errno, "mount source `%s`", u->source);
-                cfg->mounts[i].source = strdup(u->source);
-                cfg->mounts[i].destination = strdup(u->destination);
-                cfg->mounts[i].readonly = u->readonly;
-                cfg->n_mounts++;
-                if (!cfg->mounts[i].source || !cfg->mounts[i].destination)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
 static int
 make_dirs(struct container *c, struct ctr_error **err)
 {
@@ -419,8 +205,7 @@ container_create(struct container_manager *m, const struct container_create_para
 {
         _cleanup_(container_freep) struct container *c = NULL;
         const struct image *img = NULL;
-        json_t *cfg;
-        const char *s;
+        char short_id[ID_SHORT_LEN + 1];
         uid_t uid;
         gid_t gid;
         int r;
@@ -430,7 +215,6 @@ container_create(struct container_manager *m, const struct container_create_para
                 return ctr_error_msg(err, ENOENT, "no such image: %s", p->image);
         if (r < 0)
                 return r;
-        cfg = image_cfg(img);
 
         c = calloc(1, sizeof(*c));
         if (!c)
@@ -455,46 +239,22 @@ container_create(struct container_manager *m, const struct container_create_para
         if (!c->name)
                 return -ENOMEM;
 
-        r = build_command(p, cfg, &c->config.command, err);
-        if (r >= 0)
-                r = build_env(p, cfg, &c->config.env, err);
-        if (r < 0)
-                return r;
-        s = p->workdir ? p->workdir : (cfg ? json_string_value(json_object_get(cfg, "WorkingDir")) : NULL);
-        if (s && *s) {
-                if (!container_path_is_valid(s))
-                        return ctr_error_msg(err, EINVAL, "workdir '%s' must be an absolute path", s);
-                c->config.workdir = strdup(s);
-        }
-        s = p->user ? p->user : (cfg ? json_string_value(json_object_get(cfg, "User")) : NULL);
-        if (s && *s)
-                c->config.user = strdup(s);
-        r = container_spec_resolve_user(img->rootfs, c->config.user, &uid, &gid, err);
-        if (r < 0)
-                return r;
-        r = copy_mounts(p, &c->config, err);
-        if (r < 0)
-                return r;
-        c->config.auto_remove = p->auto_remove;
-
         r = id_generate(c->id);
         if (r < 0)
                 return ctr_error_sys(err, -r, "generate container id");
-        if (p->hostname) {
-                if (!hostname_is_valid(p->hostname))
-                        return ctr_error_msg(err, EINVAL, "invalid hostname '%s'", p->hostname);
-                c->config.hostname = strdup(p->hostname);
-        } else {
-                c->config.hostname = strndup(c->id, ID_SHORT_LEN);
-        }
+        memcpy(short_id, c->id, ID_SHORT_LEN);
+        short_id[ID_SHORT_LEN] = '\0';
+        r = container_config_build(p, img, short_id, &c->config, &uid, &gid, err);
+        if (r < 0)
+                return r;
         memcpy(c->image_id, img->id, sizeof(c->image_id));
-        if (asprintf(&c->image_ref, "%s:%s", img->name ? img->name : img->id,
-                     img->tag ? img->tag : "latest") < 0)
-                c->image_ref = NULL;
+        /* As the user named it (Docker shows "busybox", not the image's
+         * first tag): an image may carry several names. */
+        c->image_ref = strdup(p->image);
         c->image_rootfs = strdup(img->rootfs);
         c->dir = path_join(m->containers_dir, c->id);
         c->run_dir = path_join(m->run_containers_dir, c->id);
-        if (!c->config.hostname || !c->image_ref || !c->image_rootfs || !c->dir || !c->run_dir)
+        if (!c->image_ref || !c->image_rootfs || !c->dir || !c->run_dir)
                 return -ENOMEM;
         c->state = CONTAINER_CREATED;
         c->created_ns = now_ns();
@@ -771,15 +531,80 @@ container_kill(struct container_manager *m, const char *ref, int sig,
 
 /* ---- wait ---- */
 
+static json_t *
+removed_result(const char *id, bool has_exit_code, int exit_code)
+{
+        json_t *j = json_pack("{s:s,s:b}", "id", id, "removed", 1);
+
+        if (j && has_exit_code)
+                json_object_set_new(j, "exit_code", json_integer(exit_code));
+        return j;
+}
+
+/* Remembers a removed container, overwriting the oldest tombstone. */
+static void
+tombstone_add(struct container_manager *m, const struct container *c)
+{
+        struct container_tombstone *t = &m->tombstones[m->next_tombstone];
+
+        m->next_tombstone = (m->next_tombstone + 1) % CONTAINER_TOMBSTONES;
+        memcpy(t->id, c->id, sizeof(t->id));
+        snprintf(t->name, sizeof(t->name), "%s", c->name);
+        t->has_exit_code = c->state == CONTAINER_EXITED;
+        t->exit_code = c->exit_code;
+}
+
+/* The most recent tombstone whose name, id or id prefix is ref. */
+static const struct container_tombstone *
+tombstone_find(const struct container_manager *m, const char *ref)
+{
+        size_t n = strlen(ref);
+
+        for (size_t k = 1; k <= CONTAINER_TOMBSTONES; k++) {
+                const struct container_tombstone *t =
+                        &m->tombstones[(m->next_tombstone + CONTAINER_TOMBSTONES - k) %
+                                       CONTAINER_TOMBSTONES];
+                if (!t->id[0])
+                        break;
+                if (strcmp(t->name, ref) == 0 ||
+                    (id_prefix_is_valid(ref) && strncmp(t->id, ref, n) == 0))
+                        return t;
+        }
+        return NULL;
+}
+
+/* condition=removed for a container that is not (or no longer) there:
+ * answered at once, as Docker's wait?condition=removed does. */
+static void
+wait_gone_reply(struct container_manager *m, const char *ref, struct request *req)
+{
+        const struct container_tombstone *t = tombstone_find(m, ref);
+
+        if (t)
+                request_reply(req, removed_result(t->id, t->has_exit_code, t->exit_code));
+        else
+                request_reply(req, removed_result(ref, false, 0));
+}
+
 void
-container_wait(struct container_manager *m, const char *ref, struct request *req)
+container_wait(struct container_manager *m, const char *ref,
+               enum container_wait_condition condition, struct request *req)
 {
         _cleanup_error_ struct ctr_error *e = NULL;
         struct container *c = NULL;
         int r = container_lookup(m, ref, &c, &e);
 
+        if (r == -ENOENT && condition == CONTAINER_WAIT_REMOVED) {
+                wait_gone_reply(m, ref, req);
+                return;
+        }
         if (r < 0) {
                 request_error_errno(req, r, e);
+                return;
+        }
+        if (condition == CONTAINER_WAIT_REMOVED) {
+                if (add_waiter(&c->gone_waiters, req) < 0)
+                        request_error(req, PROTO_ERR_INTERNAL, "out of memory", NULL);
                 return;
         }
         if (c->state != CONTAINER_RUNNING && !c->starting) {
@@ -819,6 +644,25 @@ removal_work(void *userdata)
         return r;
 }
 
+/* The container stays: whoever waited for it to go hears why it did not. */
+static void
+removal_failed(struct container *c, int r, const struct ctr_error *e)
+{
+        c->removing = false;
+        while (c->remove_waiters) {
+                struct waiter *w = c->remove_waiters;
+                c->remove_waiters = w->next;
+                request_error_errno(w->req, r, e);
+                free(w);
+        }
+        while (c->gone_waiters) {
+                struct waiter *w = c->gone_waiters;
+                c->gone_waiters = w->next;
+                request_error_errno(w->req, r, e);
+                free(w);
+        }
+}
+
 static void
 removal_done(int r, void *userdata)
 {
@@ -829,13 +673,7 @@ removal_done(int r, void *userdata)
         if (r < 0) {
                 log_error("container %.12s: removal failed: %s", c->id,
                           rm->err ? rm->err->message : "error");
-                c->removing = false;
-                while (c->remove_waiters) {
-                        struct waiter *w = c->remove_waiters;
-                        c->remove_waiters = w->next;
-                        request_error_errno(w->req, r, rm->err);
-                        free(w);
-                }
+                removal_failed(c, r, rm->err);
         } else {
                 for (struct container **p = &m->containers; *p; p = &(*p)->next)
                         if (*p == c) {
@@ -843,10 +681,18 @@ removal_done(int r, void *userdata)
                                 break;
                         }
                 log_info("container %.12s (%s) removed", c->id, c->name);
+                tombstone_add(m, c);
                 while (c->remove_waiters) {
                         struct waiter *w = c->remove_waiters;
                         c->remove_waiters = w->next;
                         request_reply(w->req, json_pack("{s:s}", "id", c->id));
+                        free(w);
+                }
+                while (c->gone_waiters) {
+                        struct waiter *w = c->gone_waiters;
+                        c->gone_waiters = w->next;
+                        request_reply(w->req, removed_result(c->id, c->state == CONTAINER_EXITED,
+                                                             c->exit_code));
                         free(w);
                 }
                 container_free(c);
@@ -881,13 +727,7 @@ container_begin_removal(struct container *c)
                         free(rm->cgroup);
                         free(rm);
                 }
-                c->removing = false;
-                while (c->remove_waiters) {
-                        struct waiter *w = c->remove_waiters;
-                        c->remove_waiters = w->next;
-                        request_error_errno(w->req, r, NULL);
-                        free(w);
-                }
+                removal_failed(c, r, NULL);
         }
 }
 

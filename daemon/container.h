@@ -68,7 +68,14 @@ void container_start(struct container_manager *m, const char *ref, bool attach,
 /* timeout < 0: the configured default. */
 void container_stop(struct container_manager *m, const char *ref, int timeout,
                     struct request *req);
-void container_wait(struct container_manager *m, const char *ref, struct request *req);
+enum container_wait_condition {
+        CONTAINER_WAIT_NOT_RUNNING, /* {"id","exit_code"} once it is not running */
+        CONTAINER_WAIT_REMOVED,     /* {"id","exit_code"?,"removed":true} once it is gone */
+};
+/* For CONTAINER_WAIT_REMOVED a container that no longer exists (or never
+ * did) is answered at once, with its exit code if it was removed recently. */
+void container_wait(struct container_manager *m, const char *ref,
+                    enum container_wait_condition condition, struct request *req);
 void container_remove(struct container_manager *m, const char *ref, bool force,
                       struct request *req);
 

@@ -265,28 +265,129 @@ image_manager_inspect_json(struct image_manager *m, const char *ref, json_t **re
         return 0;
 }
 
-int
-image_manager_remove(struct image_manager *m, const char *ref, bool force,
-                     char ret_id[static ID_HEX_LEN + 1], struct ctr_error **err)
+static json_t *
+refs_json(const struct image *img)
 {
-        const struct image *img = NULL;
-        char id[ID_HEX_LEN + 1];
-        int r = image_store_lookup(m->store, ref, &img, err);
+        json_t *a = json_array();
 
-        if (r == -ENOENT)
-                return ctr_error_msg(err, ENOENT, "no such image: %s", ref);
+        for (size_t i = 0; a && i < img->n_refs; i++) {
+                char *r = image_ref_format(&img->refs[i]);
+                if (!r || json_array_append_new(a, json_string(r)) < 0) {
+                        free(r);
+                        json_decref(a);
+                        return NULL;
+                }
+                free(r);
+        }
+        return a;
+}
+
+/* Worker thread: the tree of a removed image. */
+static int
+remove_work(void *userdata)
+{
+        _cleanup_error_ struct ctr_error *e = NULL;
+        int r = image_store_remove_tree(userdata, &e);
+
+        if (r < 0)
+                log_warning("remove `%s`: %s", (char *) userdata, e ? e->message : "error");
+        return r;
+}
+
+static void
+remove_done(int r, void *userdata)
+{
+        free(userdata);
+}
+
+/* Detaches the image in the loop (it is gone at once, crash-safe) and
+ * leaves the rm -rf to a worker, or does it here if no thread starts. */
+static int
+delete_image(struct image_manager *m, const char *id, struct ctr_error **err)
+{
+        _cleanup_free_ char *trash = NULL;
+        int r;
+
+        r = image_store_remove_detach(m->store, id, &trash, err);
         if (r < 0)
                 return r;
+        if (m->workers && worker_submit(m->workers, remove_work, remove_done, trash) >= 0) {
+                trash = NULL;
+                return 0;
+        }
+        (void) remove_work(trash);
+        return 0;
+}
+
+/* Untags ref (already parsed as name:tag) from an image with other refs. */
+static int
+untag(struct image_manager *m, const struct image *img, const char *name, const char *tag,
+      json_t **ret, struct ctr_error **err)
+{
+        _cleanup_free_ char *ref = NULL;
+        char id[ID_HEX_LEN + 1];
+        json_t *j;
+        int r;
+
+        if (asprintf(&ref, "%s:%s", name, tag) < 0)
+                return -ENOMEM;
         memcpy(id, img->id, sizeof(id));
+        r = image_store_untag(m->store, name, tag, err);
+        if (r < 0)
+                return r;
+        log_info("image %.12s untagged %s", id, ref);
+        j = json_pack("{s:s,s:[s],s:b}", "id", id, "untagged", ref, "deleted", 0);
+        if (!j)
+                return -ENOMEM;
+        *ret = j;
+        return 0;
+}
+
+int
+image_manager_remove(struct image_manager *m, const char *ref, bool force, json_t **ret,
+                     struct ctr_error **err)
+{
+        _cleanup_free_ char *name = NULL, *tag = NULL;
+        _cleanup_(json_decrefp) json_t *untagged = NULL;
+        const struct image *img = NULL;
+        char id[ID_HEX_LEN + 1];
+        bool by_ref = false;
+        json_t *j;
+        int r;
+
+        if (image_parse_ref(ref, &name, &tag, NULL) >= 0 &&
+            (img = image_store_find_ref(m->store, name, tag))) {
+                by_ref = true;
+                if (img->n_refs > 1)
+                        return untag(m, img, name, tag, ret, err);
+        } else {
+                r = image_store_lookup(m->store, ref, &img, err);
+                if (r == -ENOENT)
+                        return ctr_error_msg(err, ENOENT, "no such image: %s", ref);
+                if (r < 0)
+                        return r;
+        }
+        memcpy(id, img->id, sizeof(id));
+        if (!by_ref && !force && img->n_refs > 1)
+                return ctr_error_msg(err, EBUSY,
+                                     "unable to delete %.12s (must be forced): image is referenced "
+                                     "by %zu names; remove them by name or use force",
+                                     id, img->n_refs);
         if (!force && m->containers && container_manager_image_in_use(m->containers, id))
                 return ctr_error_msg(err, EBUSY,
                                      "image %s is used by a container: remove it first or use "
                                      "force",
                                      ref);
-        r = image_store_remove(m->store, id, err);
+        untagged = refs_json(img);
+        if (!untagged)
+                return -ENOMEM;
+        r = delete_image(m, id, err);
         if (r < 0)
                 return r;
         log_info("image %.12s removed", id);
-        memcpy(ret_id, id, sizeof(id));
+        j = json_pack("{s:s,s:O,s:b}", "id", id, "untagged", untagged, "deleted", 1);
+        if (!j)
+                return -ENOMEM;
+        *ret = j;
         return 0;
 }

@@ -34,6 +34,12 @@ void image_manager_import(struct image_manager *m, const char *path, const char 
 json_t *image_manager_list_json(struct image_manager *m);
 int image_manager_inspect_json(struct image_manager *m, const char *ref, json_t **ret,
                                struct ctr_error **err);
-int image_manager_remove(struct image_manager *m, const char *ref, bool force,
-                         char ret_id[static ID_HEX_LEN + 1], struct ctr_error **err);
+/* image.remove as Docker's rmi: a name:tag of an image with other refs is
+ * only untagged ({"id","untagged":[ref],"deleted":false}); the last ref,
+ * or an id, deletes the image ({"id","untagged":[all refs],
+ * "deleted":true}) unless a container uses it (-EBUSY) or, by id, it has
+ * several refs (-EBUSY); force overrides both. The tree is removed in a
+ * worker. Caller owns *ret. Loop only. */
+int image_manager_remove(struct image_manager *m, const char *ref, bool force, json_t **ret,
+                         struct ctr_error **err);
 size_t image_manager_count(struct image_manager *m);

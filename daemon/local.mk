@@ -9,6 +9,7 @@ libdaemon_a_SOURCES = \
 	daemon/container.c daemon/container.h daemon/container-record.h \
 	daemon/container-store.c \
 	daemon/container-spec.c \
+	daemon/container-config.c \
 	daemon/monitor-client.c daemon/monitor-client.h \
 	daemon/image-manager.c daemon/image-manager.h \
 	daemon/api/api.h \

@@ -199,9 +199,19 @@ void
 api_container_wait(struct request *req, json_t *params, void *userdata)
 {
         struct api_context *ctx = userdata;
-        const char *ref;
+        enum container_wait_condition cond = CONTAINER_WAIT_NOT_RUNNING;
+        const char *ref, *s;
 
-        if (api_param_string(req, params, "container", true, &ref) < 0)
+        if (api_param_string(req, params, "container", true, &ref) < 0 ||
+            api_param_string(req, params, "condition", false, &s) < 0)
                 return;
-        container_wait(ctx->containers, ref, req);
+        if (s && strcmp(s, "removed") == 0)
+                cond = CONTAINER_WAIT_REMOVED;
+        else if (s && strcmp(s, "not-running") != 0) {
+                request_error(req, PROTO_ERR_INVALID_PARAMS,
+                              "parameter 'condition' must be \"not-running\" or \"removed\"",
+                              NULL);
+                return;
+        }
+        container_wait(ctx->containers, ref, cond, req);
 }

@@ -47,17 +47,17 @@ api_image_remove(struct request *req, json_t *params, void *userdata)
 {
         struct api_context *ctx = userdata;
         _cleanup_error_ struct ctr_error *e = NULL;
-        char id[ID_HEX_LEN + 1];
         const char *ref;
+        json_t *j = NULL;
         bool force;
         int r;
 
         if (api_param_string(req, params, "image", true, &ref) < 0 ||
             api_param_bool(req, params, "force", &force) < 0)
                 return;
-        r = image_manager_remove(ctx->images, ref, force, id, &e);
+        r = image_manager_remove(ctx->images, ref, force, &j, &e);
         if (r < 0)
                 request_error_errno(req, r, e);
         else
-                request_reply(req, json_pack("{s:s}", "id", id));
+                request_reply(req, j);
 }

@@ -28,11 +28,23 @@ int image_unpack_tarball(const char *archive_path, const char *dest_dir,
                          char ret_digest[static 7 + ID_HEX_LEN + 1], uint64_t *ret_size,
                          struct ctr_error **err);
 
+/* One name of an image: "busybox" and "latest". */
+struct image_ref {
+        char *name;
+        char *tag;
+};
+
 struct image {
         char id[ID_HEX_LEN + 1]; /* sha256 of the archive */
-        char *name;              /* "busybox"; NULL for a dangling image */
-        char *tag;               /* "latest"; NULL iff name is NULL */
+        struct image_ref *refs;  /* its names, oldest first; none: dangling */
+        size_t n_refs;
+        /* The first reference (refs[0], not separately owned), for callers
+         * that show one name; both NULL for a dangling image. */
+        const char *name;
+        const char *tag;
         int64_t created_ns;
+        int64_t updated_ns;      /* last record write: after a crash, the most
+                                  * recently written image keeps a doubled ref */
         uint64_t size;
         char *rootfs;            /* absolute path of the unpacked tree */
         json_t *config;          /* image config (Cmd, Env, ...); may be NULL */
@@ -53,18 +65,35 @@ DEFINE_FREEP(struct image_store, image_store_free)
  * ".tmp-*"). Caller frees *ret. */
 int image_store_new_staging_dir(struct image_store *s, char **ret, struct ctr_error **err);
 
-/* Commits an unpacked staging dir as image digest with name:tag (moving
- * the tag from any other image, which stays as a dangling <none>:<none>
- * image). name NULL imports a dangling image; tag NULL means "latest".
- * The staging dir becomes <root>/images/<id>/rootfs next to the record
- * image.json; one rename commits both (crash-safe). On failure the staging
- * dir is left where it was. If the digest already exists, the staging dir
- * is removed (synchronously, rm -rf in the calling thread) and the existing
- * image gets the tag (an image holds one name:tag; its old one is
- * replaced). *ret (may be NULL) is borrowed from the store. Loop only. */
+/* Commits an unpacked staging dir as image digest and gives it name:tag
+ * (see image_store_tag: the ref moves from any other image, which may be
+ * left dangling, <none>:<none>). name NULL imports a dangling image; tag
+ * NULL means "latest". The staging dir becomes <root>/images/<id>/rootfs
+ * next to the record image.json; one rename commits both (crash-safe). On
+ * failure the staging dir is left where it was. If the digest already
+ * exists, the staging dir is removed (synchronously, rm -rf in the calling
+ * thread) and name:tag is added to the existing image's refs. *ret (may be
+ * NULL) is borrowed from the store. Loop only. */
 int image_store_commit(struct image_store *s, const char *staging_dir, const char *digest,
                        uint64_t size, const char *name, const char *tag,
                        const struct image **ret, struct ctr_error **err);
+
+/* Adds name:tag (validated) to image id's refs, taking it away from any
+ * other image that had it. The image's record is rewritten atomically
+ * first, then the others'. A no-op if the image already has the ref.
+ * -ENOENT if there is no image id. Loop only. */
+int image_store_tag(struct image_store *s, const char *id, const char *name, const char *tag,
+                    struct ctr_error **err);
+
+/* Removes name:tag from the image that has it and rewrites its record; the
+ * image stays, dangling if that was its last ref (image_store_remove()
+ * deletes). -ENOENT if no image has the ref. Loop only. */
+int image_store_untag(struct image_store *s, const char *name, const char *tag,
+                      struct ctr_error **err);
+
+/* The image holding exactly name:tag (no default tag, no id forms), or
+ * NULL. Borrowed from the store. */
+const struct image *image_store_find_ref(struct image_store *s, const char *name, const char *tag);
 
 /* Finds by "name", "name:tag" (tag defaults to latest), full id, "sha256:<id>"
  * or unique id prefix. -ENOENT if none, -EINVAL (ambiguous) with *err set. */
@@ -86,10 +115,15 @@ int image_store_remove_tree(const char *trash, struct ctr_error **err);
 const struct image *image_store_get(struct image_store *s, size_t n);
 size_t image_store_count(struct image_store *s);
 
-/* The image as the API shows it: {"id","name","tag","ref","created","size"};
- * a dangling image shows "<none>" for name and tag, "<none>:<none>" as ref.
- * Caller owns the reference; NULL on OOM. */
+/* The image as the API shows it:
+ * {"id","name","tag","ref","refs":["name:tag",...],"created","size"} where
+ * name/tag/ref are those of the first ref; a dangling image has "refs":[]
+ * and shows "<none>" for name and tag, "<none>:<none>" as ref. Caller owns
+ * the reference; NULL on OOM. */
 json_t *image_to_json(const struct image *img);
+
+/* "name:tag" of ref; caller frees; NULL on OOM. */
+char *image_ref_format(const struct image_ref *ref);
 
 /* Validates "name[:tag]" per Docker's reference grammar (lower-case); tag
  * defaults to "latest". ret_name/ret_tag may be NULL; else caller frees. */

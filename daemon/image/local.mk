@@ -5,6 +5,7 @@ libimage_a_SOURCES = \
 	daemon/image/sha256.c daemon/image/sha256.h \
 	daemon/image/archive-path.c daemon/image/archive-path.h \
 	daemon/image/unpack.c \
+	daemon/image/record.c daemon/image/record.h \
 	daemon/image/store.c \
 	daemon/image/ref.c
 libimage_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBARCHIVE_CFLAGS)

@@ -2,7 +2,9 @@
  * image.json (the record) and rootfs/ (the unpacked tree). An import is
  * committed by renaming its ".tmp-*" staging dir, record inside, to <id>;
  * anything still named ".tmp-*" at open is an unfinished import or removal
- * and is deleted. Event-loop only: not thread-safe, never unpacks. */
+ * and is deleted. An image has any number of refs (name:tag); a ref is
+ * held by at most one image. Event-loop only: not thread-safe, never
+ * unpacks. The record format lives in record.c. */
 #include "daemon/image/image.h"
 
 #include <dirent.h>
@@ -18,8 +20,8 @@
 #include "common/fs-util.h"
 #include "common/log.h"
 #include "common/time-util.h"
+#include "daemon/image/record.h"
 
-#define RECORD_MAX (1024 * 1024)
 #define TMP_PREFIX ".tmp-"
 
 struct image_store {
@@ -27,19 +29,6 @@ struct image_store {
         struct image **images;
         size_t n_images;
 };
-
-static void
-image_free(struct image *img)
-{
-        if (!img)
-                return;
-        free(img->name);
-        free(img->tag);
-        free(img->rootfs);
-        json_decref(img->config);
-        free(img);
-}
-DEFINE_FREEP(struct image, image_free)
 
 void
 image_store_free(struct image_store *s)
@@ -53,80 +42,10 @@ image_store_free(struct image_store *s)
         free(s);
 }
 
-static json_t *
-default_config(void)
-{
-        return json_pack("{s:[s],s:[s]}", "Cmd", "sh", "Env",
-                         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-}
-
 static char *
 image_dir(struct image_store *s, const char *id)
 {
         return path_join(s->images_dir, id);
-}
-
-/* Writes img's record into dir/image.json atomically. */
-static int
-record_write(const struct image *img, const char *dir, struct ctr_error **err)
-{
-        _cleanup_(json_decrefp) json_t *j = NULL;
-        _cleanup_free_ char *text = NULL, *path = NULL;
-
-        j = json_pack("{s:s,s:o,s:o,s:I,s:I,s:O*}", "id", img->id,
-                      "name", img->name ? json_string(img->name) : json_null(),
-                      "tag", img->tag ? json_string(img->tag) : json_null(),
-                      "created", (json_int_t) img->created_ns, "size", (json_int_t) img->size,
-                      "config", img->config);
-        if (j)
-                text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-        path = path_join(dir, "image.json");
-        if (!text || !path)
-                return ctr_error_msg(err, ENOMEM, "write image record: out of memory");
-        return write_file_atomic(path, text, strlen(text), 0600, err);
-}
-
-static int
-record_load(struct image_store *s, const char *id, struct image **ret, struct ctr_error **err)
-{
-        _cleanup_free_ char *dir = image_dir(s, id), *path = NULL, *text = NULL;
-        _cleanup_(json_decrefp) json_t *j = NULL;
-        _cleanup_(image_freep) struct image *img = NULL;
-        const char *rid = NULL, *name = NULL, *tag = NULL;
-        json_int_t created = 0, size = 0;
-        json_t *config = NULL, *jname = NULL, *jtag = NULL;
-        json_error_t jerr;
-        int r;
-
-        if (!dir || !(path = path_join(dir, "image.json")))
-                return ctr_error_msg(err, ENOMEM, "out of memory");
-        r = read_file_full(path, RECORD_MAX, &text, NULL, err);
-        if (r < 0)
-                return r;
-        j = json_loads(text, 0, &jerr);
-        if (!j || json_unpack_ex(j, &jerr, 0, "{s:s,s?o,s?o,s:I,s:I,s?o}", "id", &rid, "name", &jname,
-                                 "tag", &jtag, "created", &created, "size", &size, "config", &config) < 0)
-                return ctr_error_msg(err, EINVAL, "`%s`: invalid image record: %s", path, jerr.text);
-        if ((jname && !json_is_null(jname) && !(name = json_string_value(jname))) ||
-            (jtag && !json_is_null(jtag) && !(tag = json_string_value(jtag))))
-                return ctr_error_msg(err, EINVAL, "`%s`: invalid image record: bad name or tag", path);
-        if (strcmp(rid, id) != 0 || size < 0 || (!name) != (!tag) ||
-            (name && image_parse_ref(name, NULL, NULL, NULL) < 0))
-                return ctr_error_msg(err, EINVAL, "`%s`: invalid image record", path);
-        img = calloc(1, sizeof(*img));
-        if (!img)
-                return ctr_error_msg(err, ENOMEM, "out of memory");
-        memcpy(img->id, id, ID_HEX_LEN + 1);
-        img->created_ns = created;
-        img->size = (uint64_t) size;
-        img->name = name ? strdup(name) : NULL;
-        img->tag = tag ? strdup(tag) : NULL;
-        img->rootfs = path_join(dir, "rootfs");
-        img->config = config && json_is_object(config) ? json_incref(config) : default_config();
-        if ((name && (!img->name || !img->tag)) || !img->rootfs || !img->config)
-                return ctr_error_msg(err, ENOMEM, "out of memory");
-        *ret = TAKE_PTR(img);
-        return 0;
 }
 
 static int
@@ -151,33 +70,73 @@ find_id(struct image_store *s, const char *id)
 }
 
 static struct image *
-find_tag(struct image_store *s, const char *name, const char *tag)
+find_ref(struct image_store *s, const char *name, const char *tag)
 {
-        for (size_t i = 0; i < s->n_images; i++) {
-                struct image *img = s->images[i];
-                if (img->name && strcmp(img->name, name) == 0 && strcmp(img->tag, tag) == 0)
-                        return img;
-        }
+        for (size_t i = 0; i < s->n_images; i++)
+                if (image_ref_index(s->images[i], name, tag) >= 0)
+                        return s->images[i];
         return NULL;
 }
 
-/* Takes name:tag away from every image but keep; they become dangling. */
+const struct image *
+image_store_find_ref(struct image_store *s, const char *name, const char *tag)
+{
+        return name && tag ? find_ref(s, name, tag) : NULL;
+}
+
+/* Rewrites img's record with a fresh update time. */
+static int
+store_write(struct image_store *s, struct image *img, struct ctr_error **err)
+{
+        _cleanup_free_ char *dir = image_dir(s, img->id);
+
+        if (!dir)
+                return ctr_error_msg(err, ENOMEM, "out of memory");
+        img->updated_ns = now_ns();
+        return image_record_write(img, dir, err);
+}
+
+/* Takes name:tag away from every image but keep (they may become
+ * dangling). Called after keep's record was written with the ref: a
+ * failed write here leaves the ref twice on disk, and the next open
+ * gives it to the most recently written record, keep's. */
 static void
 untag_others(struct image_store *s, const char *name, const char *tag, struct image *keep)
 {
         for (size_t i = 0; i < s->n_images; i++) {
                 struct image *img = s->images[i];
                 _cleanup_error_ struct ctr_error *e = NULL;
-                _cleanup_free_ char *dir = NULL;
+                ssize_t k;
 
-                if (img == keep || !img->name || strcmp(img->name, name) != 0 || strcmp(img->tag, tag) != 0)
+                if (img == keep || (k = image_ref_index(img, name, tag)) < 0)
                         continue;
-                free(img->name);
-                free(img->tag);
-                img->name = img->tag = NULL;
-                dir = image_dir(s, img->id);
-                if (!dir || record_write(img, dir, &e) < 0)
+                image_ref_remove(img, (size_t) k);
+                if (store_write(s, img, &e) < 0)
                         log_warning("untag image %s: %s", img->id, e ? e->message : "out of memory");
+        }
+}
+
+static int
+cmp_updated(const void *a, const void *b)
+{
+        const struct image *x = *(struct image *const *) a, *y = *(struct image *const *) b;
+
+        if (x->updated_ns != y->updated_ns)
+                return x->updated_ns < y->updated_ns ? -1 : 1;
+        return x->created_ns < y->created_ns ? -1 : x->created_ns > y->created_ns;
+}
+
+/* A crash between writing a ref's new owner and its old one leaves the ref
+ * on two images: the most recently written record keeps it. */
+static void
+reconcile_refs(struct image_store *s)
+{
+        if (s->n_images > 1)
+                qsort(s->images, s->n_images, sizeof(*s->images), cmp_updated);
+        for (size_t i = s->n_images; i > 0; i--) {
+                struct image *img = s->images[i - 1];
+                for (size_t k = 0; k < img->n_refs; k++)
+                        untag_others(s, img->refs[k].name, img->refs[k].tag, img);
         }
 }
 
@@ -216,6 +175,7 @@ image_store_open(const char *root, struct image_store **ret, struct ctr_error **
                 return ctr_error_sys(err, errno, "open `%s`", s->images_dir);
         while ((errno = 0, de = readdir(d))) {
                 _cleanup_error_ struct ctr_error *e = NULL;
+                _cleanup_free_ char *idir = NULL;
                 struct image *img = NULL;
 
                 if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0) {
@@ -227,7 +187,8 @@ image_store_open(const char *root, struct image_store **ret, struct ctr_error **
                 }
                 if (!id_is_valid(de->d_name))
                         continue;
-                if (record_load(s, de->d_name, &img, &e) < 0) {
+                idir = image_dir(s, de->d_name);
+                if (!idir || image_record_load(idir, de->d_name, &img, &e) < 0) {
                         log_warning("skipping image %s: %s", de->d_name, e ? e->message : "error");
                         continue;
                 }
@@ -241,15 +202,9 @@ image_store_open(const char *root, struct image_store **ret, struct ctr_error **
         closedir(d);
         if (r)
                 return ctr_error_sys(err, r, "read `%s`", s->images_dir);
+        reconcile_refs(s);
         if (s->n_images > 1)
                 qsort(s->images, s->n_images, sizeof(*s->images), cmp_created);
-        /* A crash between committing a new image and untagging the old
-         * owner leaves a tag twice: the newest image keeps it. */
-        for (size_t i = s->n_images; i > 0; i--) {
-                struct image *img = s->images[i - 1];
-                if (img->name)
-                        untag_others(s, img->name, img->tag, img);
-        }
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -324,7 +279,7 @@ commit_tree(struct image_store *s, const char *staging_dir, const struct image *
                 rmdir(wrap);
                 return r;
         }
-        r = record_write(img, wrap, err);
+        r = image_record_write(img, wrap, err);
         if (r >= 0 && rename(wrap, dir) < 0)
                 r = ctr_error_sys(err, errno, "rename `%s` to `%s`", wrap, dir);
         if (r < 0) {
@@ -342,24 +297,75 @@ commit_tree(struct image_store *s, const char *staging_dir, const struct image *
         return 0;
 }
 
+/* Adds name:tag to img (record first), then takes it from the others. */
 static int
-retag(struct image_store *s, struct image *img, const char *name, const char *tag, struct ctr_error **err)
+tag_image(struct image_store *s, struct image *img, const char *name, const char *tag,
+          struct ctr_error **err)
 {
-        _cleanup_free_ char *n = NULL, *t = NULL, *dir = NULL;
+        int r;
 
-        if (!name || (img->name && strcmp(img->name, name) == 0 && strcmp(img->tag, tag) == 0))
+        if (image_ref_index(img, name, tag) >= 0)
                 return 0;
-        n = strdup(name);
-        t = strdup(tag);
-        dir = image_dir(s, img->id);
-        if (!n || !t || !dir)
+        if (image_ref_insert(img, img->n_refs, name, tag) < 0)
                 return ctr_error_msg(err, ENOMEM, "out of memory");
+        r = store_write(s, img, err);
+        if (r < 0) {
+                image_ref_remove(img, img->n_refs - 1);
+                return r;
+        }
         untag_others(s, name, tag, img);
-        free(img->name);
-        free(img->tag);
-        img->name = TAKE_PTR(n);
-        img->tag = TAKE_PTR(t);
-        return record_write(img, dir, err);
+        return 0;
+}
+
+/* Validates name:tag (tag NULL: latest) into a normalised pair. */
+static int
+parse_name_tag(const char *name, const char *tag, char **ret_name, char **ret_tag, struct ctr_error **err)
+{
+        _cleanup_free_ char *ref = NULL;
+
+        if (!name)
+                return ctr_error_msg(err, EINVAL, "empty image name");
+        if (asprintf(&ref, "%s:%s", name, tag ?: "latest") < 0)
+                return ctr_error_msg(err, ENOMEM, "out of memory");
+        return image_parse_ref(ref, ret_name, ret_tag, err);
+}
+
+int
+image_store_tag(struct image_store *s, const char *id, const char *name, const char *tag,
+                struct ctr_error **err)
+{
+        _cleanup_free_ char *n = NULL, *t = NULL;
+        struct image *img = id ? find_id(s, id) : NULL;
+        int r;
+
+        if (!img)
+                return ctr_error_msg(err, ENOENT, "no such image `%s`", id ?: "");
+        r = parse_name_tag(name, tag, &n, &t, err);
+        if (r < 0)
+                return r;
+        return tag_image(s, img, n, t, err);
+}
+
+int
+image_store_untag(struct image_store *s, const char *name, const char *tag, struct ctr_error **err)
+{
+        _cleanup_free_ char *n = NULL, *t = NULL;
+        struct image *img;
+        ssize_t k;
+        int r;
+
+        r = parse_name_tag(name, tag, &n, &t, err);
+        if (r < 0)
+                return r;
+        img = find_ref(s, n, t);
+        if (!img)
+                return ctr_error_msg(err, ENOENT, "no such image `%s:%s`", n, t);
+        k = image_ref_index(img, n, t);
+        image_ref_remove(img, (size_t) k);
+        r = store_write(s, img, err);
+        if (r < 0 && image_ref_insert(img, (size_t) k, n, t) < 0)
+                log_warning("image %s: lost ref %s:%s in memory", img->id, n, t);
+        return r;
 }
 
 int
@@ -367,7 +373,7 @@ image_store_commit(struct image_store *s, const char *staging_dir, const char *d
                    const char *name, const char *tag, const struct image **ret, struct ctr_error **err)
 {
         _cleanup_(image_freep) struct image *img = NULL;
-        _cleanup_free_ char *dir = NULL;
+        _cleanup_free_ char *dir = NULL, *n = NULL, *t = NULL;
         struct image *existing, *added;
         const char *id;
         int r;
@@ -381,12 +387,7 @@ image_store_commit(struct image_store *s, const char *staging_dir, const char *d
         if (!name && tag)
                 return ctr_error_msg(err, EINVAL, "image tag `%s` without a name", tag);
         if (name) {
-                _cleanup_free_ char *ref = NULL;
-                if (!tag)
-                        tag = "latest";
-                if (asprintf(&ref, "%s:%s", name, tag) < 0)
-                        return ctr_error_msg(err, ENOMEM, "out of memory");
-                r = image_parse_ref(ref, NULL, NULL, err);
+                r = parse_name_tag(name, tag, &n, &t, err);
                 if (r < 0)
                         return r;
         }
@@ -397,9 +398,11 @@ image_store_commit(struct image_store *s, const char *staging_dir, const char *d
                 _cleanup_error_ struct ctr_error *e = NULL;
                 if (rm_rf(staging_dir, &e) < 0)
                         log_warning("remove `%s`: %s", staging_dir, e->message);
-                r = retag(s, existing, name, tag, err);
-                if (r < 0)
-                        return r;
+                if (n) {
+                        r = tag_image(s, existing, n, t, err);
+                        if (r < 0)
+                                return r;
+                }
                 if (ret)
                         *ret = existing;
                 return 0;
@@ -410,13 +413,11 @@ image_store_commit(struct image_store *s, const char *staging_dir, const char *d
         if (!dir || !img)
                 return ctr_error_msg(err, ENOMEM, "out of memory");
         memcpy(img->id, id, ID_HEX_LEN + 1);
-        img->created_ns = now_ns();
+        img->created_ns = img->updated_ns = now_ns();
         img->size = size;
-        img->name = name ? strdup(name) : NULL;
-        img->tag = name ? strdup(tag) : NULL;
         img->rootfs = path_join(dir, "rootfs");
-        img->config = default_config();
-        if ((name && (!img->name || !img->tag)) || !img->rootfs || !img->config)
+        img->config = image_default_config();
+        if ((n && image_ref_insert(img, 0, n, t) < 0) || !img->rootfs || !img->config)
                 return ctr_error_msg(err, ENOMEM, "out of memory");
 
         r = commit_tree(s, staging_dir, img, dir, err);
@@ -425,8 +426,8 @@ image_store_commit(struct image_store *s, const char *staging_dir, const char *d
         if (store_append(s, img) < 0)
                 return ctr_error_msg(err, ENOMEM, "out of memory");
         added = TAKE_PTR(img);
-        if (added->name)
-                untag_others(s, added->name, added->tag, added);
+        if (n)
+                untag_others(s, n, t, added);
         if (ret)
                 *ret = added;
         return 0;
@@ -465,7 +466,7 @@ image_store_lookup(struct image_store *s, const char *ref, const struct image **
                         return ctr_error_msg(err, EINVAL, "invalid image id `%s`", ref);
                 return lookup_prefix(s, ref + 7, ref, ret, err);
         }
-        if (image_parse_ref(ref, &name, &tag, NULL) >= 0 && (img = find_tag(s, name, tag))) {
+        if (image_parse_ref(ref, &name, &tag, NULL) >= 0 && (img = find_ref(s, name, tag))) {
                 *ret = img;
                 return 0;
         }
@@ -539,13 +540,25 @@ image_store_count(struct image_store *s)
 json_t *
 image_to_json(const struct image *img)
 {
-        _cleanup_free_ char *ref = NULL;
+        _cleanup_(json_decrefp) json_t *refs = json_array();
+        _cleanup_free_ char *first = NULL;
         char created[64];
 
-        if (img->name && asprintf(&ref, "%s:%s", img->name, img->tag) < 0)
+        for (size_t i = 0; refs && i < img->n_refs; i++) {
+                char *r = image_ref_format(&img->refs[i]);
+                if (!r || json_array_append_new(refs, json_string(r)) < 0) {
+                        free(r);
+                        return NULL;
+                }
+                if (i == 0)
+                        first = r;
+                else
+                        free(r);
+        }
+        if (!refs)
                 return NULL;
         format_rfc3339(img->created_ns, created, sizeof(created));
-        return json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "id", img->id, "name", img->name ?: "<none>",
-                         "tag", img->tag ?: "<none>", "ref", ref ?: "<none>:<none>", "created", created,
-                         "size", (json_int_t) img->size);
+        return json_pack("{s:s,s:s,s:s,s:s,s:O,s:s,s:I}", "id", img->id, "name", img->name ?: "<none>",
+                         "tag", img->tag ?: "<none>", "ref", first ?: "<none>:<none>", "refs", refs,
+                         "created", created, "size", (json_int_t) img->size);
 }

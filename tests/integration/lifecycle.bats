@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Lifecycle: create/start/stop (TERM, then KILL after --time), kill -s, rm,
-# rm -f, ps variants, inspect fields, wait.
+# rm -f, ps variants, inspect fields and mounts, wait (both conditions).
 
 load helpers
 
@@ -164,4 +164,57 @@ load helpers
         run containerctl wait w1
         grep -qx 9 <<<"$output"
         containerctl rm w1
+}
+
+@test "inspect mounts lists the -v binds and the files the daemon provides" {
+        mkdir -p "$TMP/mnt-ro" "$TMP/mnt-rw"
+        containerctl create --name mnt1 -v "$TMP/mnt-ro:/data:ro" -v "$TMP/mnt-rw:/rw" \
+                busybox true >/dev/null
+        local j dir
+        j=$(containerctl inspect mnt1 | jq 'if type == "array" then .[0] else . end')
+        jq -e --arg s "$TMP/mnt-ro" '.mounts | map(select(.destination == "/data")) ==
+                [{"type":"bind","source":$s,"destination":"/data","mode":"ro","rw":false}]' <<<"$j"
+        jq -e --arg s "$TMP/mnt-rw" '.mounts | map(select(.destination == "/rw")) ==
+                [{"type":"bind","source":$s,"destination":"/rw","mode":"rw","rw":true}]' <<<"$j"
+        dir=$TMP/root/containers/$(jq -r .id <<<"$j")
+        for f in hostname hosts resolv.conf; do
+                jq -e --arg s "$dir/$f" --arg d "/etc/$f" \
+                        '.mounts | map(select(.destination == $d)) ==
+                        [{"type":"bind","source":$s,"destination":$d,"mode":"rw","rw":true}]' <<<"$j"
+                [[ -f $dir/$f ]]
+        done
+        [[ $(jq '.mounts | length' <<<"$j") == 5 ]]
+        # rootfs is unchanged.
+        jq -e '.rootfs.upper and .rootfs.lower' <<<"$j"
+        containerctl rm mnt1
+}
+
+@test "wait condition=removed answers once the container is gone" {
+        containerctl run -d --name wr1 busybox /probe sleep term-exit >/dev/null
+        wait_until 5 state_is wr1 running
+        local id
+        id=$(inspect_field wr1 .id)
+        rpc <<<'{"jsonrpc":"2.0","id":1,"method":"container.wait","params":{"container":"wr1","condition":"removed"}}' \
+                >"$TMP/wr1.out" 2>&1 &
+        local wpid=$!
+        # The container stops: that does not answer a wait for its removal.
+        containerctl stop wr1 >/dev/null
+        not wait_until 1 ctl_pid_gone "$wpid"
+        containerctl rm wr1 >/dev/null
+        wait "$wpid"
+        jq -e --arg id "$id" '.result == {"id":$id,"exit_code":0,"removed":true}' "$TMP/wr1.out"
+
+        # Gone already: answered at once, with the exit code while known.
+        containerctl run --rm --name wr2 busybox sh -c 'exit 5' || true
+        run rpc <<<'{"jsonrpc":"2.0","id":2,"method":"container.wait","params":{"container":"wr2","condition":"removed"}}'
+        assert_status 0
+        jq -e '.result.removed == true and .result.exit_code == 5' <<<"$output"
+        run rpc <<<'{"jsonrpc":"2.0","id":3,"method":"container.wait","params":{"container":"never-was","condition":"removed"}}'
+        assert_status 0
+        jq -e '.result == {"id":"never-was","removed":true}' <<<"$output"
+        # The default condition still wants the container to exist.
+        run rpc <<<'{"jsonrpc":"2.0","id":4,"method":"container.wait","params":{"container":"never-was"}}'
+        jq -e '.error.data.kind == "not_found"' <<<"$output"
+        run rpc <<<'{"jsonrpc":"2.0","id":5,"method":"container.wait","params":{"container":"x","condition":"stopped"}}'
+        jq -e '.error.data.kind == "invalid_params"' <<<"$output"
 }

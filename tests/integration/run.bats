@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # `containerctl run`: output, exit codes (own, 126, 127), -e -w -u --hostname
-# -v (ro and rw), --rm and -d.
+# -v (ro and rw), --rm (gone when run returns) and -d.
 
+bats_require_minimum_version 1.5.0
 load helpers
 
 @test "echo hello prints hello and exits 0" {
@@ -18,14 +19,12 @@ load helpers
 }
 
 @test "missing command gives 127" {
-        run containerctl run --rm busybox /no/such/command
-        assert_status 127
+        run -127 containerctl run --rm busybox /no/such/command
         [[ -n $output ]]
 }
 
 @test "non-executable file gives 126" {
-        run containerctl run --rm busybox /noexec
-        assert_status 126
+        run -126 containerctl run --rm busybox /noexec
         [[ -n $output ]]
 }
 
@@ -88,6 +87,23 @@ load helpers
         not grep -q rm-me <<<"$output"
         run containerctl inspect rm-me
         [[ $status -ne 0 ]]
+}
+
+@test "--rm leaves nothing in ps -a when run returns, 5 times with one name" {
+        local i
+        for i in 1 2 3 4 5; do
+                run containerctl run --rm --name rm-loop busybox sh -c 'exit 3'
+                assert_status 3
+                run containerctl ps -a
+                assert_status 0
+                not grep -q rm-loop <<<"$output"
+        done
+        # A start that fails (127) is removed before run returns, too.
+        for i in 1 2; do
+                run -127 containerctl run --rm --name rm-loop busybox /no/such/command
+                run containerctl ps -a
+                not grep -q rm-loop <<<"$output"
+        done
 }
 
 @test "without --rm the container stays, exited, with its exit code" {

@@ -647,24 +647,60 @@ test_store(void)
         ctr_error_free(e);
         e = NULL;
 
-        /* Same content again with another tag: staging removed, image retagged. */
+        /* Same content again with another tag: staging removed, ref added. */
         image_store_new_staging_dir(s, &staging, &e);
         image_unpack_tarball(ta, staging, NULL, NULL, da, &size, &e);
         ok(image_store_commit(s, staging, da, size, "busybox", "1.0", &img2, &e) == 0 && img2 == img &&
-           stat(staging, &st) < 0 && image_store_count(s) == 1, "same digest: retag, staging removed");
+           stat(staging, &st) < 0 && image_store_count(s) == 1, "same digest: staging removed");
         free(staging);
-        ok(image_store_lookup(s, "busybox:1.0", &found, &e) == 0 && found == img, "retagged");
+        ok(img->n_refs == 2 && strcmp(img->name, "busybox") == 0 && strcmp(img->tag, "latest") == 0,
+           "same digest under a second name: ref added, first name kept");
+        ok(image_store_lookup(s, "busybox:1.0", &found, &e) == 0 && found == img, "lookup second ref");
+        ok(image_store_lookup(s, "busybox:latest", &found, &e) == 0 && found == img, "lookup first ref");
+        ok(image_store_find_ref(s, "busybox", "1.0") == img && !image_store_find_ref(s, "busybox", "2"),
+           "find_ref");
+        is_int(image_store_tag(s, ida, "busybox", "1.0", &e), 0, "tag again: no-op");
+        is_int(img->n_refs, 2, "no duplicate ref");
+        j = image_to_json(img);
+        ok(json_array_size(json_object_get(j, "refs")) == 2 &&
+           strcmp(json_string_value(json_array_get(json_object_get(j, "refs"), 1)), "busybox:1.0") == 0 &&
+           strcmp(json_string_value(json_object_get(j, "ref")), "busybox:latest") == 0, "refs in JSON");
+        json_decref(j);
 
-        /* Another image takes busybox:1.0: the first one becomes dangling. */
+        /* Another image takes busybox:1.0: it moves, a keeps its other name. */
         image_store_new_staging_dir(s, &staging, &e);
         image_unpack_tarball(tb, staging, NULL, NULL, db, &size, &e);
         ok(image_store_commit(s, staging, db, size, "busybox", "1.0", &img2, &e) == 0 && img2 != img,
            "commit b as busybox:1.0");
         free(staging);
-        ok(image_store_count(s) == 2 && img->name == NULL && img->tag == NULL, "a is dangling");
+        ok(img->n_refs == 1 && strcmp(img->tag, "latest") == 0 && img2->n_refs == 1 &&
+           strcmp(img2->tag, "1.0") == 0, "ref moved from a to b");
+        ok(image_store_lookup(s, "busybox:1.0", &found, &e) == 0 && found == img2, "lookup moved ref");
+
+        /* Moving a's last name leaves it dangling. */
+        is_int(image_store_tag(s, db + 7, "busybox", NULL, &e), 0, "tag b busybox (latest)");
+        ok(image_store_count(s) == 2 && img->n_refs == 0 && img->name == NULL && img->tag == NULL,
+           "a is dangling");
+        ok(img2->n_refs == 2 && strcmp(img2->name, "busybox") == 0 && strcmp(img2->tag, "1.0") == 0,
+           "b keeps its first ref first");
+        ok(image_store_tag(s, db + 7, "Bad", "x", &e) == -EINVAL, "tag with a bad name refused");
+        ok(image_store_tag(s, "0123", "x", "1", &e) == -ENOENT, "tag of an unknown id: ENOENT");
         j = image_to_json(img);
         is_str(json_string_value(json_object_get(j, "ref")), "<none>:<none>", "dangling ref in JSON");
+        ok(json_array_size(json_object_get(j, "refs")) == 0, "dangling: empty refs");
         json_decref(j);
+
+        /* Untag: the image stays; its last ref leaves it dangling. */
+        is_int(image_store_tag(s, db + 7, "second", "1", &e), 0, "tag b second:1");
+        is_int(image_store_untag(s, "busybox", "1.0", &e), 0, "untag busybox:1.0");
+        ok(img2->n_refs == 2 && strcmp(img2->tag, "latest") == 0 && image_store_count(s) == 2 &&
+           image_store_lookup(s, "busybox:1.0", &found, NULL) == -ENOENT, "untagged, first ref now busybox:latest");
+        ok(image_store_untag(s, "busybox", "1.0", &e) == -ENOENT, "untag again: ENOENT");
+        is_int(image_store_untag(s, "second", "1", &e), 0, "untag second:1");
+        is_int(image_store_untag(s, "busybox", NULL, &e), 0, "untag busybox (latest), the last ref");
+        ok(img2->n_refs == 0 && image_store_count(s) == 2, "b dangling, still stored");
+        is_int(image_store_tag(s, db + 7, "busybox", "1.0", &e), 0, "retag b busybox:1.0");
+
         j = image_to_json(img2);
         is_str(json_string_value(json_object_get(j, "ref")), "busybox:1.0", "ref in JSON");
         ok(json_is_integer(json_object_get(j, "size")) && json_is_string(json_object_get(j, "created")) &&
@@ -690,7 +726,8 @@ test_store(void)
         is_int(image_store_count(s), 2, "both images loaded");
         ok(image_store_lookup(s, "busybox:1.0", &found, &e) == 0 && strcmp(found->id, db + 7) == 0,
            "tag persisted");
-        ok(image_store_lookup(s, ida, &found, &e) == 0 && found->name == NULL, "dangling persisted");
+        ok(image_store_lookup(s, ida, &found, &e) == 0 && found->name == NULL && found->n_refs == 0,
+           "dangling persisted");
         ok(found->config && json_is_array(json_object_get(found->config, "Cmd")), "config persisted");
 
         ok(image_store_remove_detach(s, ida, &trash, &e) == 0 && image_store_count(s) == 1 &&
@@ -705,6 +742,93 @@ test_store(void)
         ctr_error_free(e);
         e = NULL;
         ok(image_store_open(root, &s, &e) == 0 && image_store_count(s) == 0, "reopen: still empty");
+        image_store_free(s);
+}
+
+/* Writes <root>/images/<64 x c>/image.json: {"id":"<id>",<rest>. */
+static void
+put_record(const char *root, char c, const char *rest)
+{
+        char id[ID_HEX_LEN + 1], *dir = NULL, *rootfs = NULL, *text = NULL, *path = NULL;
+
+        memset(id, c, ID_HEX_LEN);
+        id[ID_HEX_LEN] = '\0';
+        if (asprintf(&dir, "%s/images/%s", root, id) < 0 || asprintf(&text, "{\"id\":\"%s\",%s", id, rest) < 0)
+                abort();
+        rootfs = path_join(dir, "rootfs");
+        path = path_join(dir, "image.json");
+        mkdir_p(rootfs, 0755, NULL);
+        write_file_atomic(path, text, strlen(text), 0600, NULL);
+        free(dir);
+        free(rootfs);
+        free(text);
+        free(path);
+}
+
+static const char *
+idc(char c)
+{
+        static char id[ID_HEX_LEN + 1];
+
+        memset(id, c, ID_HEX_LEN);
+        id[ID_HEX_LEN] = '\0';
+        return id;
+}
+
+/* Records of the single-name format, several refs, and a ref left on two
+ * images by a crash. */
+static void
+test_store_records(void)
+{
+        _cleanup_error_ struct ctr_error *e = NULL;
+        _cleanup_free_ char *root = tpath("store-records"), *rec3 = NULL, *rec1 = NULL;
+        struct image_store *s = NULL;
+        const struct image *img = NULL;
+
+        put_record(root, '1', "\"name\":\"old\",\"tag\":\"v1\",\"created\":100,\"size\":5}");
+        put_record(root, '2', "\"name\":null,\"tag\":null,\"created\":110,\"size\":5}");
+        put_record(root, '3', "\"refs\":[\"dup:1\",\"x/y:2\",\"registry:5000/z:3\"],"
+                              "\"created\":200,\"updated\":300,\"size\":5}");
+        put_record(root, '4', "\"refs\":[\"dup:1\"],\"created\":250,\"updated\":400,\"size\":5}");
+        put_record(root, '5', "\"refs\":[\"Bad Ref\"],\"created\":1,\"size\":5}");
+        put_record(root, '6', "\"name\":\"half\",\"created\":1,\"size\":5}");
+        put_record(root, '7', "\"refs\":[1],\"created\":1,\"size\":5}");
+
+        is_int(image_store_open(root, &s, &e), 0, "open store of hand-written records");
+        is_int(image_store_count(s), 4, "invalid records skipped");
+        ok(image_store_lookup(s, "old:v1", &img, NULL) == 0 && strcmp(img->id, idc('1')) == 0 &&
+           img->n_refs == 1 && strcmp(img->name, "old") == 0 && img->updated_ns == 100,
+           "old single-name record loads");
+        ok(image_store_lookup(s, idc('2'), &img, NULL) == 0 && img->n_refs == 0 && !img->name,
+           "old dangling record loads");
+        ok(image_store_lookup(s, "dup:1", &img, NULL) == 0 && strcmp(img->id, idc('4')) == 0,
+           "doubled ref: the most recently written record keeps it");
+        ok(image_store_lookup(s, "x/y:2", &img, NULL) == 0 && strcmp(img->id, idc('3')) == 0 &&
+           img->n_refs == 2 && strcmp(img->name, "x/y") == 0, "the other image loses only that ref");
+        ok(image_store_lookup(s, "registry:5000/z:3", &img, NULL) == 0 && strcmp(img->id, idc('3')) == 0,
+           "ref with a registry port");
+        is_str(image_store_get(s, 0)->id, idc('1'), "listed by creation time");
+
+        is_int(image_store_tag(s, idc('1'), "new", "v2", &e), 0, "tag the old-format image");
+        image_store_free(s);
+        s = NULL;
+
+        rec3 = read_text(root, "images/3333333333333333333333333333333333333333333333333333333333333333/image.json");
+        ok(rec3 && !strstr(rec3, "dup:1") && strstr(rec3, "\"refs\":[\"x/y:2\",\"registry:5000/z:3\"]"),
+           "reconciled record rewritten");
+        rec1 = read_text(root, "images/1111111111111111111111111111111111111111111111111111111111111111/image.json");
+        ok(rec1 && strstr(rec1, "\"refs\":[\"old:v1\",\"new:v2\"]") && strstr(rec1, "\"name\":\"old\"") &&
+           strstr(rec1, "\"tag\":\"v1\"") && strstr(rec1, "\"updated\":"),
+           "rewritten in the new format, first ref also as name/tag");
+
+        is_int(image_store_open(root, &s, &e), 0, "reopen");
+        ok(image_store_lookup(s, "new:v2", &img, NULL) == 0 && strcmp(img->id, idc('1')) == 0 &&
+           img->n_refs == 2, "refs persisted");
+        ok(image_store_lookup(s, "dup:1", &img, NULL) == 0 && strcmp(img->id, idc('4')) == 0, "dup:1 stays");
+        is_int(image_store_untag(s, "dup", "1", &e), 0, "untag the last ref of 4");
+        ok(image_store_lookup(s, idc('4'), &img, NULL) == 0 && img->n_refs == 0, "4 dangling");
+        is_int(image_store_remove(s, idc('4'), &e), 0, "delete 4");
+        is_int(image_store_count(s), 3, "3 images left");
         image_store_free(s);
 }
 
@@ -724,6 +848,7 @@ main(void)
         test_unpack_not_tar();
         test_unpack_hostile();
         test_store();
+        test_store_records();
         rm_rf(tmpdir, NULL);
         return tap_done();
 }

@@ -1,0 +1,286 @@
+/* Create-time configuration of a container: turns the typed create
+ * params and the image config into the container_config that is
+ * persisted (command from Entrypoint + Cmd, merged env, workdir, user
+ * resolved against the image, validated binds and hostname). Pure: it
+ * touches no container state, spawns nothing and writes no file. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "daemon/container-record.h"
+#include "daemon/image/image.h"
+
+static void
+strv_free(char **v)
+{
+        for (size_t i = 0; v && v[i]; i++)
+                free(v[i]);
+        free(v);
+}
+
+static void
+strv_freep(char ***v)
+{
+        strv_free(*v);
+}
+
+static void
+mounts_free(struct container_mount *m, size_t n)
+{
+        for (size_t i = 0; m && i < n; i++) {
+                free(m[i].source);
+                free(m[i].destination);
+        }
+        free(m);
+}
+
+void
+container_config_clear(struct container_config *cfg)
+{
+        strv_free(cfg->command);
+        strv_free(cfg->env);
+        free(cfg->workdir);
+        free(cfg->user);
+        free(cfg->hostname);
+        mounts_free(cfg->mounts, cfg->n_mounts);
+        *cfg = (struct container_config){ 0 };
+}
+
+void
+container_create_params_clear(struct container_create_params *p)
+{
+        free(p->image);
+        free(p->name);
+        strv_free(p->command);
+        strv_free(p->env);
+        free(p->workdir);
+        free(p->user);
+        free(p->hostname);
+        mounts_free(p->mounts, p->n_mounts);
+        *p = (struct container_create_params){ 0 };
+}
+
+static json_t *
+image_cfg(const struct image *img)
+{
+        json_t *inner;
+
+        if (!img->config || !json_is_object(img->config))
+                return NULL;
+        /* An OCI image config nests the runtime settings under "config". */
+        inner = json_object_get(img->config, "config");
+        return json_is_object(inner) ? inner : img->config;
+}
+
+static int
+strv_push(char ***v, size_t *n, const char *s)
+{
+        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
+
+        if (!nv)
+                return -ENOMEM;
+        *v = nv;
+        nv[*n] = strdup(s);
+        if (!nv[*n])
+                return -ENOMEM;
+        nv[++*n] = NULL;
+        return 0;
+}
+
+static int
+build_command(const struct container_create_params *p, json_t *cfg, char ***ret,
+              struct ctr_error **err)
+{
+        char **v = NULL;
+        size_t n = 0, i;
+        json_t *ep = cfg ? json_object_get(cfg, "Entrypoint") : NULL;
+        json_t *cmd = cfg ? json_object_get(cfg, "Cmd") : NULL;
+        json_t *x;
+
+        json_array_foreach (ep, i, x)
+                if (json_is_string(x) && strv_push(&v, &n, json_string_value(x)) < 0)
+                        goto oom;
+        if (p->command && p->command[0]) {
+                for (i = 0; p->command[i]; i++)
+                        if (strv_push(&v, &n, p->command[i]) < 0)
+                                goto oom;
+        } else {
+                json_array_foreach (cmd, i, x)
+                        if (json_is_string(x) && strv_push(&v, &n, json_string_value(x)) < 0)
+                                goto oom;
+        }
+        if (n == 0) {
+                strv_free(v);
+                return ctr_error_msg(err, EINVAL,
+                                     "no command given and the image has no default command");
+        }
+        *ret = v;
+        return 0;
+oom:
+        strv_free(v);
+        return ctr_error_sys(err, ENOMEM, "build command");
+}
+
+/* Image Env, then the request's env; a later KEY=... replaces an earlier. */
+static int
+merge_env_one(char ***v, size_t *n, const char *kv, struct ctr_error **err)
+{
+        const char *eq = strchr(kv, '=');
+        size_t klen;
+
+        if (!eq || eq == kv)
+                return ctr_error_msg(err, EINVAL, "environment entry '%s' is not KEY=VALUE", kv);
+        klen = (size_t) (eq - kv) + 1;
+        for (size_t i = 0; i < *n; i++) {
+                if (strncmp((*v)[i], kv, klen) == 0) {
+                        char *s = strdup(kv);
+                        if (!s)
+                                return -ENOMEM;
+                        free((*v)[i]);
+                        (*v)[i] = s;
+                        return 0;
+                }
+        }
+        return strv_push(v, n, kv);
+}
+
+static int
+build_env(const struct container_create_params *p, json_t *cfg, char ***ret, struct ctr_error **err)
+{
+        _cleanup_(strv_freep) char **v = NULL;
+        size_t n = 0, i;
+        json_t *env = cfg ? json_object_get(cfg, "Env") : NULL, *x;
+        bool has_path = false;
+        int r;
+
+        json_array_foreach (env, i, x)
+                if (json_is_string(x) && strchr(json_string_value(x), '=') &&
+                    (r = merge_env_one(&v, &n, json_string_value(x), err)) < 0)
+                        return r;
+        for (i = 0; p->env && p->env[i]; i++)
+                if ((r = merge_env_one(&v, &n, p->env[i], err)) < 0)
+                        return r;
+        for (i = 0; i < n; i++)
+                has_path |= strncmp(v[i], "PATH=", 5) == 0;
+        if (!has_path &&
+            strv_push(&v, &n, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") <
+                    0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
+static bool
+hostname_is_valid(const char *s)
+{
+        size_t n = strlen(s);
+
+        if (n == 0 || n > 63 || s[0] == '-' || s[0] == '.')
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+                      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '.'))
+                        return false;
+        return true;
+}
+
+/* Absolute, shorter than PATH_MAX, and no ".." component. */
+static bool
+container_path_is_valid(const char *p)
+{
+        size_t n;
+
+        if (!p || p[0] != '/' || (n = strlen(p)) >= 4096)
+                return false;
+        for (const char *s = p; (s = strstr(s, "..")); s += 2)
+                if (s[-1] == '/' && (s[2] == '/' || s[2] == '\0'))
+                        return false;
+        return true;
+}
+
+static int
+copy_mounts(const struct container_create_params *p, struct container_config *cfg,
+            struct ctr_error **err)
+{
+        cfg->mounts = calloc(p->n_mounts + 1, sizeof(struct container_mount));
+        if (!cfg->mounts)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n_mounts; i++) {
+                const struct container_mount *u = &p->mounts[i];
+                struct stat st;
+
+                if (!u->source || u->source[0] != '/')
+                        return ctr_error_msg(err, EINVAL,
+                                             "mount source '%s' must be an absolute path",
+                                             u->source ? u->source : "");
+                if (!container_path_is_valid(u->destination))
+                        return ctr_error_msg(err, EINVAL,
+                                             "mount destination '%s' must be an absolute path "
+                                             "without '..'",
+                                             u->destination ? u->destination : "");
+                if (stat(u->source, &st) < 0)
+                        return ctr_error_sys(err, errno, "mount source `%s`", u->source);
+                cfg->mounts[i].source = strdup(u->source);
+                cfg->mounts[i].destination = strdup(u->destination);
+                cfg->mounts[i].readonly = u->readonly;
+                cfg->n_mounts++;
+                if (!cfg->mounts[i].source || !cfg->mounts[i].destination)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int
+container_config_build(const struct container_create_params *p, const struct image *img,
+                       const char *default_hostname, struct container_config *ret,
+                       uid_t *ret_uid, gid_t *ret_gid, struct ctr_error **err)
+{
+        _cleanup_(container_config_clear) struct container_config c = { 0 };
+        json_t *cfg = image_cfg(img);
+        const char *s;
+        uid_t uid;
+        gid_t gid;
+        int r;
+
+        r = build_command(p, cfg, &c.command, err);
+        if (r >= 0)
+                r = build_env(p, cfg, &c.env, err);
+        if (r < 0)
+                return r;
+        s = p->workdir ? p->workdir : (cfg ? json_string_value(json_object_get(cfg, "WorkingDir")) : NULL);
+        if (s && *s) {
+                if (!container_path_is_valid(s))
+                        return ctr_error_msg(err, EINVAL, "workdir '%s' must be an absolute path", s);
+                c.workdir = strdup(s);
+                if (!c.workdir)
+                        return -ENOMEM;
+        }
+        s = p->user ? p->user : (cfg ? json_string_value(json_object_get(cfg, "User")) : NULL);
+        if (s && *s) {
+                c.user = strdup(s);
+                if (!c.user)
+                        return -ENOMEM;
+        }
+        r = container_spec_resolve_user(img->rootfs, c.user, &uid, &gid, err);
+        if (r < 0)
+                return r;
+        r = copy_mounts(p, &c, err);
+        if (r < 0)
+                return r;
+        c.auto_remove = p->auto_remove;
+        if (p->hostname) {
+                if (!hostname_is_valid(p->hostname))
+                        return ctr_error_msg(err, EINVAL, "invalid hostname '%s'", p->hostname);
+                c.hostname = strdup(p->hostname);
+        } else {
+                c.hostname = strdup(default_hostname);
+        }
+        if (!c.hostname)
+                return -ENOMEM;
+        *ret = c;
+        c = (struct container_config){ 0 };
+        *ret_uid = uid;
+        *ret_gid = gid;
+        return 0;
+}
