@@ -1,0 +1,45 @@
+/* containerctld's settings: built-in defaults, the config file
+ * (containerctld.conf(5): `key = value` lines, `#` comments) and the
+ * precedence rule that command-line flags override the file. No I/O besides
+ * reading the file; no libevent. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "common/error.h"
+
+#define DAEMON_DEFAULT_SOCKET RUNSTATEDIR "/containerctl/containerctld.sock"
+#define DAEMON_DEFAULT_ROOT LOCALSTATEDIR "/lib/containerctl"
+#define DAEMON_DEFAULT_RUN_ROOT RUNSTATEDIR "/containerctl"
+#define DAEMON_DEFAULT_CONFIG SYSCONFDIR "/containerctl/containerctld.conf"
+#define DAEMON_DEFAULT_CGROUP_PARENT "/containerctl"
+#define DAEMON_DEFAULT_STOP_TIMEOUT 10
+
+struct daemon_config {
+        char *socket_path;
+        char *root;
+        char *run_root;
+        char *cgroup_parent;
+        int log_level;    /* LOG_* */
+        int stop_timeout; /* seconds, default for container.stop */
+};
+
+/* Fills c with the built-in defaults. -ENOMEM on failure. */
+int daemon_config_init(struct daemon_config *c);
+void daemon_config_clear(struct daemon_config *c);
+
+/* Applies the settings in text (the contents of filename, used in
+ * messages) on top of c. An unknown key, a malformed line or a bad value
+ * fails with *err naming "filename:line"; c may then be partly updated. */
+int daemon_config_parse(struct daemon_config *c, const char *text, const char *filename,
+                        struct ctr_error **err);
+
+/* Reads and parses path. A missing file is fine when !must_exist. */
+int daemon_config_load(struct daemon_config *c, const char *path, bool must_exist,
+                       struct ctr_error **err);
+
+/* Sets one key ("root", "log_level", ...) from its string value; used by
+ * the parser and by command-line flags. -EINVAL for a bad value, -ENOENT
+ * for an unknown key; *err says which. */
+int daemon_config_set(struct daemon_config *c, const char *key, const char *value,
+                      struct ctr_error **err);
