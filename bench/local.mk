@@ -5,3 +5,11 @@ EXTRA_DIST += bench/run-bench.sh bench/README.md
 bench: all
 	CONTAINERCTL_BUILDDIR=$(abs_top_builddir) $(top_srcdir)/bench/run-bench.sh --json $(abs_top_builddir)/bench-results.json
 .PHONY: bench
+
+# Stream benchmark (issue 3): exec throughput with and without a tty and
+# exec latency against a Unix socket, a pipe, runc and crun. See README.md.
+EXTRA_DIST += bench/stream.sh bench/sockbench.c
+
+bench-stream: all
+	CONTAINERCTL_BUILDDIR=$(abs_top_builddir) $(top_srcdir)/bench/stream.sh
+.PHONY: bench-stream

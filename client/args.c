@@ -3,12 +3,15 @@
  * prints them the one way a usage error is printed. */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "client/args.h"
 #include "common/macros.h"
+#include "common/parse.h"
 
 void
 mount_spec_done(struct mount_spec *m)
@@ -145,10 +148,66 @@ add_mount(struct create_opts *o, const char *arg, struct ctr_error **err)
         return 0;
 }
 
+int
+args_parse_size(const char *s, int64_t *ret)
+{
+        _cleanup_free_ char *num = NULL;
+        size_t len = strlen(s);
+        int64_t v, mult = 1;
+        int r;
+
+        if (len > 1 && (s[len - 1] == 'b' || s[len - 1] == 'B') &&
+            strchr("kKmMgG", s[len - 2]))
+                len--;
+        if (len > 0) {
+                switch (s[len - 1]) {
+                case 'k': case 'K': mult = 1024; len--; break;
+                case 'm': case 'M': mult = 1024 * 1024; len--; break;
+                case 'g': case 'G': mult = 1024 * 1024 * 1024; len--; break;
+                default: break;
+                }
+        }
+        num = strndup(s, len);
+        if (!num)
+                return -ENOMEM;
+        r = parse_int_range(num, 0, INT64_MAX / mult, &v);
+        if (r < 0)
+                return r;
+        *ret = v * mult;
+        return 0;
+}
+
+int
+args_parse_log_opt(struct create_opts *o, const char *opt, struct ctr_error **err)
+{
+        const char *eq = strchr(opt, '=');
+        const char *v = eq ? eq + 1 : "";
+
+        if (eq && strncmp(opt, "max-size", (size_t) (eq - opt)) == 0 && eq - opt == 8) {
+                if (args_parse_size(v, &o->log_max_size) < 0)
+                        return ctr_error_msg(err, EINVAL,
+                                             "invalid --log-opt max-size '%s' (bytes, or a "
+                                             "number with k, m or g; 0 for unbounded)", v);
+                o->has_log_max_size = true;
+                return 0;
+        }
+        if (eq && strncmp(opt, "max-file", (size_t) (eq - opt)) == 0 && eq - opt == 8) {
+                if (parse_int_range(v, 1, 1000, &o->log_max_files) < 0)
+                        return ctr_error_msg(err, EINVAL,
+                                             "invalid --log-opt max-file '%s' (1 to 1000)", v);
+                o->has_log_max_files = true;
+                return 0;
+        }
+        return ctr_error_msg(err, EINVAL,
+                             "invalid --log-opt '%s' (max-size=SIZE or max-file=N)", opt);
+}
+
 enum {
         OPT_RM = 0x100,
         OPT_NAME,
         OPT_HOSTNAME,
+        OPT_DETACH_KEYS,
+        OPT_LOG_OPT,
 };
 
 int
@@ -164,6 +223,10 @@ args_parse_create(int argc, char **argv, bool allow_detach, struct create_opts *
                 { "user", required_argument, NULL, 'u' },
                 { "hostname", required_argument, NULL, OPT_HOSTNAME },
                 { "volume", required_argument, NULL, 'v' },
+                { "interactive", no_argument, NULL, 'i' },
+                { "tty", no_argument, NULL, 't' },
+                { "detach-keys", required_argument, NULL, OPT_DETACH_KEYS },
+                { "log-opt", required_argument, NULL, OPT_LOG_OPT },
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
@@ -172,7 +235,7 @@ args_parse_create(int argc, char **argv, bool allow_detach, struct create_opts *
 
         optind = 0; /* full re-initialisation (glibc), tests parse repeatedly */
         opterr = 0;
-        while ((c = getopt_long(argc, argv, allow_detach ? "+:de:w:u:v:h" : "+:e:w:u:v:h",
+        while ((c = getopt_long(argc, argv, allow_detach ? "+:de:w:u:v:ith" : "+:e:w:u:v:ith",
                                 options, NULL)) >= 0) {
                 r = 0;
                 switch (c) {
@@ -204,6 +267,18 @@ args_parse_create(int argc, char **argv, bool allow_detach, struct create_opts *
                         break;
                 case OPT_HOSTNAME:
                         o.hostname = optarg;
+                        break;
+                case 'i':
+                        o.interactive = true;
+                        break;
+                case 't':
+                        o.tty = true;
+                        break;
+                case OPT_DETACH_KEYS:
+                        o.detach_keys = optarg;
+                        break;
+                case OPT_LOG_OPT:
+                        r = args_parse_log_opt(&o, optarg, err);
                         break;
                 case 'v':
                         r = add_mount(&o, optarg, err);
@@ -262,6 +337,16 @@ create_opts_to_params(const struct create_opts *o, struct ctr_error **err)
                 goto oom;
         if (o->auto_remove && json_object_set_new(params, "auto_remove", json_true()) < 0)
                 goto oom;
+        if (o->tty && json_object_set_new(params, "tty", json_true()) < 0)
+                goto oom;
+        if (o->interactive && json_object_set_new(params, "open_stdin", json_true()) < 0)
+                goto oom;
+        if (o->has_log_max_size &&
+            json_object_set_new(params, "log_max_size", json_integer(o->log_max_size)) < 0)
+                goto oom;
+        if (o->has_log_max_files &&
+            json_object_set_new(params, "log_max_files", json_integer(o->log_max_files)) < 0)
+                goto oom;
 
         if (o->n_command > 0) {
                 a = json_array();
@@ -313,4 +398,63 @@ create_opts_to_params(const struct create_opts *o, struct ctr_error **err)
 oom:
         ctr_error_msg(err, ENOMEM, "out of memory, or an option is not valid UTF-8");
         return NULL;
+}
+
+/* Go-style duration made of <number><h|m|s> parts, in milliseconds;
+ * -EINVAL if s is not one. */
+static int
+parse_duration_ms(const char *s, int64_t *ret)
+{
+        int64_t total = 0;
+
+        if (!*s)
+                return -EINVAL;
+        while (*s) {
+                int64_t whole = 0, frac = 0, scale = 1, unit;
+                bool digits = false;
+
+                for (; *s >= '0' && *s <= '9'; s++, digits = true) {
+                        if (whole > INT64_MAX / 100000)
+                                return -ERANGE;
+                        whole = whole * 10 + (*s - '0');
+                }
+                if (*s == '.')
+                        for (s++; *s >= '0' && *s <= '9'; s++, digits = true)
+                                if (scale < 1000) {
+                                        frac = frac * 10 + (*s - '0');
+                                        scale *= 10;
+                                }
+                if (!digits)
+                        return -EINVAL;
+                if (*s == 'h')
+                        unit = 3600 * 1000;
+                else if (*s == 'm' && s[1] != 's')
+                        unit = 60 * 1000;
+                else if (*s == 's')
+                        unit = 1000;
+                else
+                        return -EINVAL;
+                s++;
+                if (whole > INT64_MAX / unit / 2)
+                        return -ERANGE;
+                total += whole * unit + frac * unit / scale;
+        }
+        *ret = total;
+        return 0;
+}
+
+int
+args_parse_log_time(const char *s, int64_t now_s, char **ret)
+{
+        int64_t ms;
+
+        if (!s || !*s)
+                return -EINVAL;
+        if (parse_duration_ms(s, &ms) == 0) {
+                if (asprintf(ret, "%" PRId64, now_s - ms / 1000) < 0)
+                        return -ENOMEM;
+                return 0;
+        }
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
 }

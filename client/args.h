@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/error.h"
 
@@ -17,6 +18,11 @@ struct mount_spec {
 
 struct create_opts {
         bool detach, auto_remove;
+        bool interactive, tty;   /* -i (open_stdin), -t */
+        const char *detach_keys; /* --detach-keys, borrowed; NULL: default */
+        bool has_log_max_size, has_log_max_files; /* else the daemon's default */
+        int64_t log_max_size;    /* --log-opt max-size, bytes (0: unbounded) */
+        int64_t log_max_files;   /* --log-opt max-file, >= 1 */
         const char *name, *workdir, *user, *hostname; /* borrowed from argv */
         char **env;                                   /* owned "K=V" strings */
         size_t n_env;
@@ -32,6 +38,12 @@ struct create_opts {
 int args_parse_mount(const char *spec, struct mount_spec *ret, struct ctr_error **err);
 void mount_spec_done(struct mount_spec *m);
 
+/* Parses a size: bytes, or a number with k/m/g (KiB/MiB/GiB, case-insensitive,
+ * optional trailing "b"). 0 or -EINVAL/-ERANGE. */
+int args_parse_size(const char *s, int64_t *ret);
+/* Applies one --log-opt KEY=VALUE (max-size=SIZE, max-file=N >= 1) to o. */
+int args_parse_log_opt(struct create_opts *o, const char *opt, struct ctr_error **err);
+
 /* Parses the arguments of `run` (allow_detach) or `create`; argv[0] is the
  * command name. Options stop at the image ("+" in getopt terms), so
  * `run busybox ls -l` keeps "-l" for the container. Returns 0, -EINVAL
@@ -43,3 +55,9 @@ void create_opts_done(struct create_opts *o);
 /* Builds the container.create params; resolves mount sources with
  * realpath(3). Returns a new reference or NULL with *err set. */
 json_t *create_opts_to_params(const struct create_opts *o, struct ctr_error **err);
+
+/* A --since/--until value for container.logs: a duration before now_s
+ * ("10m", "1h30m", "90s", "1.5h") becomes unix seconds ("1700000000");
+ * anything else (RFC 3339, unix seconds) is passed on for the daemon to
+ * check. *ret is malloc'd. -EINVAL for an empty value, -ENOMEM. */
+int args_parse_log_time(const char *s, int64_t now_s, char **ret);

@@ -52,6 +52,17 @@ client_print_reply_error(const struct proto_reply *reply)
 }
 
 int
+client_reply_exit_code(const struct proto_reply *reply)
+{
+        json_t *code = json_object_get(reply->error_data, "exit_code");
+
+        if (json_is_integer(code) &&
+            (json_integer_value(code) == 126 || json_integer_value(code) == 127))
+                return (int) json_integer_value(code);
+        return EXIT_USAGE;
+}
+
+int
 client_call_reply(struct client *cl, const char *method, json_t *params, conn_notify_fn notify,
                   void *userdata, struct proto_reply *ret)
 {

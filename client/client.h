@@ -34,6 +34,9 @@ int client_call_reply(struct client *cl, const char *method, json_t *params,
                       conn_notify_fn notify, void *userdata, struct proto_reply *ret);
 /* Prints "Error: <message>" for an error reply. */
 void client_print_reply_error(const struct proto_reply *reply);
+/* Exit code for an error reply: data.exit_code when it is 126 or 127
+ * (command not executable / not found, as Docker exits), else 125. */
+int client_reply_exit_code(const struct proto_reply *reply);
 
 /* "containerctl: <what>" plus the --help hint, on stderr. Returns EXIT_USAGE. */
 int usage_error(const char *fmt, ...) _printf_(1, 2);

@@ -9,6 +9,7 @@
 
 #include "client/args.h"
 #include "client/commands.h"
+#include "client/console.h"
 #include "client/format.h"
 #include "client/output.h"
 #include "client/stream.h"
@@ -37,7 +38,13 @@ print_run_help(const char *cmd)
                "  -w, --workdir DIR        working directory inside the container\n"
                "  -u, --user USER[:GROUP]  user to run the command as\n"
                "      --hostname NAME      container host name\n"
-               "  -v, --volume SRC:DST[:ro|:rw]  bind mount a host path (repeatable)\n",
+               "  -v, --volume SRC:DST[:ro|:rw]  bind mount a host path (repeatable)\n"
+               "  -i, --interactive        keep stdin open and send ours to the container\n"
+               "  -t, --tty                allocate a terminal for the container\n"
+               "      --detach-keys KEYS   keys that detach from the container (default\n"
+               "                           $CONTAINERCTL_DETACH_KEYS, the config file, or\n"
+               "                           ctrl-p,ctrl-q; 'none' disables detaching)\n"
+               "      --log-opt max-size=SIZE|max-file=N  console log rotation (repeatable)\n",
                cmd,
                strcmp(cmd, "run") == 0 ? "  -d, --detach             run in the background, print the id\n" : "");
         return 0;
@@ -67,48 +74,95 @@ create_container(struct client *cl, const struct create_opts *o, char **ret_id)
         return *ret_id ? 0 : EXIT_USAGE;
 }
 
-/* container.start, attached or not. For an attached start, returns the
- * container's exit code; otherwise 0. Errors carrying data.exit_code
- * 126/127 (command not executable / not found) exit with that code.
- * *ret_exited (may be NULL) tells whether the container went through its
- * exit (attached and done, or failed with data.exit_code), which is what
- * starts its auto-removal. */
+/* Exit code of a container whose stream ended without an EXIT frame
+ * (daemon restart, connection lost): it is still recorded. */
 static int
-start_container(struct client *cl, const char *ref, bool attach, bool *ret_exited)
+wait_exit_code(struct client *cl, const char *id)
 {
-        json_auto_t *params = json_pack("{s:s, s:b}", "container", ref, "attach", (int) attach);
+        _cleanup_conn_ struct conn *c = NULL;
+        _cleanup_error_ struct ctr_error *err = NULL;
+        json_auto_t *params = json_pack("{s:s}", "container", id);
         struct proto_reply reply;
+        int code;
+
+        if (!params || client_connect_new(cl, &c) < 0)
+                return EXIT_USAGE;
+        if (conn_call(c, "container.wait", params, NULL, NULL, &reply, &err) < 0) {
+                fprintf(stderr, "Error: %s\n", err ? err->message : "container.wait failed");
+                return EXIT_USAGE;
+        }
+        if (reply.is_error) {
+                client_print_reply_error(&reply);
+                code = EXIT_USAGE;
+        } else
+                code = exit_code_from_result(reply.result);
+        proto_reply_clear(&reply);
+        return code;
+}
+
+int
+attached_exit_code(struct client *cl, struct conn *c, const struct console *con,
+                   const char *container_id, enum stream_end *ret_end)
+{
+        int code = EXIT_USAGE;
+        int end = console_run(cl, c, con, &code);
+
+        if (ret_end)
+                *ret_end = end;
+        switch (end) {
+        case STREAM_EXITED:
+                return code;
+        case STREAM_DETACHED:
+                return 0;
+        default:
+                return wait_exit_code(cl, container_id);
+        }
+}
+
+enum start_outcome {
+        START_RUNNING,  /* started, not attached (or start failed before exit) */
+        START_EXITED,   /* went through its exit: attached and done, or failed with data.exit_code */
+        START_DETACHED, /* attached, then the user detached */
+};
+
+/* container.start, attached (con != NULL) or not. For an attached start,
+ * returns the container's exit code (0 on detach); otherwise 0. Errors
+ * carrying data.exit_code 126/127 exit with that code. *ret_outcome (may
+ * be NULL) tells what became of the container, which decides its
+ * auto-removal. */
+static int
+start_container(struct client *cl, const char *ref, const struct console *con,
+                enum start_outcome *ret_outcome)
+{
+        json_auto_t *params = json_pack("{s:s, s:b}", "container", ref, "attach", con != NULL);
+        struct proto_reply reply;
+        enum stream_end end;
         int r;
 
-        if (ret_exited)
-                *ret_exited = false;
-        if (!params)
+        if (ret_outcome)
+                *ret_outcome = START_RUNNING;
+        if (!params || (con && console_add_size(params, con->tty) < 0))
                 return EXIT_USAGE;
         r = client_call_reply(cl, "container.start", params, NULL, NULL, &reply);
         if (r < 0)
                 return EXIT_USAGE;
         if (reply.is_error) {
-                json_t *code = json_object_get(reply.error_data, "exit_code");
-
                 client_print_reply_error(&reply);
-                r = EXIT_USAGE;
-                if (ret_exited)
-                        *ret_exited = json_is_integer(code);
-                if (json_is_integer(code) &&
-                    (json_integer_value(code) == 126 || json_integer_value(code) == 127))
-                        r = (int) json_integer_value(code);
+                r = client_reply_exit_code(&reply);
+                if (ret_outcome && json_is_integer(json_object_get(reply.error_data, "exit_code")))
+                        *ret_outcome = START_EXITED;
                 proto_reply_clear(&reply);
                 return r;
         }
         proto_reply_clear(&reply);
-        if (!attach)
+        if (!con)
                 return 0;
-        r = stream_attach(cl, cl->conn, ref);
+        r = attached_exit_code(cl, cl->conn, con, ref, &end);
         /* After frames the connection is no longer JSON-RPC. */
         conn_free(cl->conn);
         cl->conn = NULL;
-        if (ret_exited)
-                *ret_exited = true;
+        if (ret_outcome)
+                *ret_outcome = end == STREAM_DETACHED ? START_DETACHED : START_EXITED;
         return r;
 }
 
@@ -142,7 +196,8 @@ run_or_create(struct client *cl, int argc, char **argv, bool run)
         _cleanup_error_ struct ctr_error *err = NULL;
         _cleanup_free_ char *id = NULL;
         struct create_opts o = {};
-        bool exited;
+        struct console con = {};
+        enum start_outcome outcome;
         int r;
 
         r = args_parse_create(argc, argv, run, &o, &err);
@@ -150,13 +205,17 @@ run_or_create(struct client *cl, int argc, char **argv, bool run)
                 return print_run_help(argv[0]);
         if (r < 0)
                 return usage_error("%s", err ? err->message : "invalid arguments");
+        /* A bad --detach-keys is reported before anything is created. */
+        r = console_init(&con, o.detach_keys);
+        if (r != 0)
+                goto out;
 
         r = create_container(cl, &o, &id);
         if (r != 0)
                 goto out;
         if (!run || o.detach) {
                 if (run) {
-                        r = start_container(cl, id, false, NULL);
+                        r = start_container(cl, id, NULL, NULL);
                         if (r != 0) {
                                 if (o.auto_remove)
                                         remove_quietly(cl, id);
@@ -167,12 +226,19 @@ run_or_create(struct client *cl, int argc, char **argv, bool run)
                 r = 0;
                 goto out;
         }
-        r = start_container(cl, id, true, &exited);
+        con.tty = o.tty;
+        con.send_stdin = o.interactive;
+        con.kill_method = "container.kill";
+        con.kill_key = "container";
+        con.kill_target = id;
+        r = start_container(cl, id, &con, &outcome);
         if (o.auto_remove) {
-                /* Not exited: the daemon will not remove it; we do. */
-                if (exited)
+                /* Exited: the daemon removes it, we wait for that. Detached:
+                 * it keeps running and the daemon removes it when it exits.
+                 * Otherwise it never ran: the daemon will not remove it; we do. */
+                if (outcome == START_EXITED)
                         r = wait_removed(cl, id, r);
-                else
+                else if (outcome == START_RUNNING)
                         remove_quietly(cl, id);
         }
 out:
@@ -207,21 +273,31 @@ cmd_start(struct client *cl, int argc, char **argv)
 {
         static const struct option options[] = {
                 { "attach", no_argument, NULL, 'a' },
+                { "interactive", no_argument, NULL, 'i' },
+                { "detach-keys", required_argument, NULL, 'K' },
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
-        bool attach = false;
+        bool attach = false, interactive = false;
+        const char *detach_keys = NULL;
         int c, failed = 0;
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:ah", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "+:aih", options, NULL)) >= 0)
                 switch (c) {
                 case 'a':
                         attach = true;
                         break;
+                case 'i':
+                        interactive = true;
+                        break;
+                case 'K':
+                        detach_keys = optarg;
+                        break;
                 case 'h':
-                        printf("Usage: containerctl start [-a|--attach] CONTAINER...\n");
+                        printf("Usage: containerctl start [-a|--attach] [-i|--interactive] "
+                               "[--detach-keys KEYS] CONTAINER...\n");
                         return 0;
                 default:
                         return option_error(argv, c);
@@ -229,12 +305,23 @@ cmd_start(struct client *cl, int argc, char **argv)
         if (need_targets(argc, argv, "a container"))
                 return EXIT_USAGE;
         if (attach) {
+                struct console con = {
+                        .kill_method = "container.kill",
+                        .kill_key = "container",
+                        .kill_target = argv[optind],
+                };
+
                 if (argc - optind > 1)
                         return usage_error("you cannot start and attach multiple containers at once");
-                return start_container(cl, argv[optind], true, NULL);
+                if (console_init(&con, detach_keys) != 0)
+                        return EXIT_USAGE;
+                if (container_console_config(cl, argv[optind], &con.tty, NULL) < 0)
+                        return EXIT_USAGE;
+                con.send_stdin = interactive;
+                return start_container(cl, argv[optind], &con, NULL);
         }
         for (int i = optind; i < argc; i++) {
-                int r = start_container(cl, argv[i], false, NULL);
+                int r = start_container(cl, argv[i], NULL, NULL);
 
                 if (r != 0) {
                         /* 126/127 (command not executable / not found) are

@@ -1,5 +1,5 @@
 # containerctl, the command-line client: blocking sockets, no libevent.
-# args.c and format.c are pure and unit-tested without a daemon.
+# args.c, format.c, detach-keys.c and config.c are unit-tested without a daemon.
 bin_PROGRAMS += containerctl
 containerctl_SOURCES = \
 	client/main.c \
@@ -10,13 +10,20 @@ containerctl_SOURCES = \
 	client/format.c client/format.h \
 	client/output.c client/output.h \
 	client/stream.c client/stream.h \
+	client/console.c client/console.h \
+	client/terminal.c client/terminal.h \
+	client/detach-keys.c client/detach-keys.h \
+	client/config.c client/config.h \
 	client/cmd-container.c \
+	client/cmd-console.c \
+	client/cmd-exec.c \
 	client/cmd-image.c \
 	client/cmd-system.c
 containerctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 containerctl_LDADD = libproto.a libcommon.a $(JANSSON_LIBS)
 
-check_PROGRAMS += tests/unit/test-client-args tests/unit/test-client-format
+check_PROGRAMS += tests/unit/test-client-args tests/unit/test-client-format \
+	tests/unit/test-client-detach
 tests_unit_test_client_args_SOURCES = tests/unit/test-client-args.c client/args.c client/args.h
 tests_unit_test_client_args_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_client_args_LDADD = libcommon.a $(JANSSON_LIBS)
@@ -24,4 +31,8 @@ tests_unit_test_client_format_SOURCES = tests/unit/test-client-format.c \
 	client/format.c client/format.h client/output.c client/output.h
 tests_unit_test_client_format_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_client_format_LDADD = libcommon.a $(JANSSON_LIBS)
-TESTS += tests/unit/test-client-args tests/unit/test-client-format
+tests_unit_test_client_detach_SOURCES = tests/unit/test-client-detach.c \
+	client/detach-keys.c client/detach-keys.h client/config.c client/config.h
+tests_unit_test_client_detach_LDADD = libcommon.a
+TESTS += tests/unit/test-client-args tests/unit/test-client-format \
+	tests/unit/test-client-detach

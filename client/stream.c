@@ -1,73 +1,129 @@
-/* Reads binary frames after an attach (see proto/PROTOCOL.md, "Attach
- * stream") and copies their payloads to our stdout/stderr, keeping the two
- * apart. Signals arrive through a signalfd so the loop is one poll(). */
+/* The attach stream loop (see proto/PROTOCOL.md, "Attach stream").
+ * Single-threaded: socket, stdin and a signalfd in one poll(), the detach
+ * timeout as poll()'s timeout. Output to fds 1/2 is written in full before
+ * the socket is read again, which is our back-pressure towards the monitor. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "client/stream.h"
+#include "client/terminal.h"
 #include "common/parse.h"
+#include "common/time-util.h"
+
+#define STDIN_CHUNK (32 * 1024)
+/* Stop reading stdin while this much is waiting for the socket. */
+#define OUT_HIGH_WATER (256 * 1024)
+/* On detach, how long pending input may take to leave. */
+#define DETACH_FLUSH_MS 1000
+
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 int
 exit_code_from_result(json_t *result)
 {
         json_t *v = json_object_get(result, "exit_code");
+        const char *sig = json_string_value(json_object_get(result, "signal"));
+        int n;
 
+        if (sig && (n = parse_signal(sig)) > 0)
+                return 128 + n;
         if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 255)
                 return EXIT_USAGE;
         return (int) json_integer_value(v);
 }
 
-/* Forwards sig as container.kill on its own connection, so the attach
- * stream is never interleaved with a request (docker's sig-proxy). */
-static void
-forward_signal(struct client *cl, const char *id, int sig)
+/* Writes all of p to fd, waiting when fd is non-blocking. */
+static int
+write_full(int fd, const uint8_t *p, size_t n)
 {
-        _cleanup_conn_ struct conn *c = NULL;
-        _cleanup_error_ struct ctr_error *err = NULL;
-        json_auto_t *params = json_pack("{s:s, s:i}", "container", id, "signal", sig);
-        struct proto_reply reply;
+        while (n > 0) {
+                ssize_t k = write(fd, p, n);
 
-        if (!params || client_connect_new(cl, &c) < 0)
-                return;
-        if (conn_call(c, "container.kill", params, NULL, NULL, &reply, &err) < 0) {
-                fprintf(stderr, "Error: forwarding %s: %s\n", signal_to_name(sig),
-                        err ? err->message : "failed");
-                return;
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN) {
+                                struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+                                (void) poll(&pfd, 1, -1);
+                                continue;
+                        }
+                        return -errno;
+                }
+                p += k;
+                n -= (size_t) k;
         }
-        /* The container may have exited meanwhile: not worth a message. */
-        proto_reply_clear(&reply);
+        return 0;
+}
+
+/* Frames waiting for the socket. */
+struct outbuf {
+        uint8_t *data;
+        size_t len, cap;
+};
+
+static int
+outbuf_frame(struct outbuf *b, uint8_t type, const void *p, size_t n)
+{
+        size_t need = b->len + PROTO_FRAME_HEADER_SIZE + n;
+
+        if (need > b->cap) {
+                size_t cap = b->cap ? b->cap : 65536;
+                uint8_t *d;
+
+                while (cap < need)
+                        cap *= 2;
+                d = realloc(b->data, cap);
+                if (!d)
+                        return -ENOMEM;
+                b->data = d;
+                b->cap = cap;
+        }
+        proto_frame_header_encode(type, (uint32_t) n, b->data + b->len);
+        if (n > 0)
+                memcpy(b->data + b->len + PROTO_FRAME_HEADER_SIZE, p, n);
+        b->len = need;
+        return 0;
 }
 
 static int
-wait_exit_code(struct client *cl, const char *id)
+outbuf_control(struct outbuf *b, json_t *j)
 {
-        _cleanup_conn_ struct conn *c = NULL;
-        _cleanup_error_ struct ctr_error *err = NULL;
-        json_auto_t *params = json_pack("{s:s}", "container", id);
-        struct proto_reply reply;
-        int code;
+        _cleanup_free_ char *s = json_dumps(j, JSON_COMPACT);
 
-        if (!params || client_connect_new(cl, &c) < 0)
-                return EXIT_USAGE;
-        if (conn_call(c, "container.wait", params, NULL, NULL, &reply, &err) < 0) {
-                fprintf(stderr, "Error: %s\n", err ? err->message : "container.wait failed");
-                return EXIT_USAGE;
-        }
-        if (reply.is_error) {
-                client_print_reply_error(&reply);
-                code = EXIT_USAGE;
-        } else
-                code = exit_code_from_result(reply.result);
-        proto_reply_clear(&reply);
-        return code;
+        if (!s)
+                return -ENOMEM;
+        return outbuf_frame(b, PROTO_FRAME_CONTROL, s, strlen(s));
 }
 
-/* Frame parser state over a byte stream. */
+/* Sends what the socket takes now. -errno when it is gone. */
+static int
+outbuf_flush(struct outbuf *b, int fd)
+{
+        while (b->len > 0) {
+                ssize_t k = send(fd, b->data, b->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN)
+                                return 0;
+                        return -errno;
+                }
+                memmove(b->data, b->data + k, b->len - (size_t) k);
+                b->len -= (size_t) k;
+        }
+        return 0;
+}
+
+/* Frame parser state over the byte stream from the daemon/monitor. */
 struct demux {
         uint8_t header[PROTO_FRAME_HEADER_SIZE];
         size_t header_len;
@@ -79,8 +135,8 @@ struct demux {
         int exit_code;
 };
 
-static int
-handle_exit_payload(struct demux *d)
+static void
+demux_exit(struct demux *d)
 {
         json_auto_t *j = json_loadb(d->exit_payload ? d->exit_payload : "", d->exit_len, 0, NULL);
 
@@ -88,6 +144,22 @@ handle_exit_payload(struct demux *d)
         d->exit_code = j ? exit_code_from_result(j) : EXIT_USAGE;
         if (!j)
                 fprintf(stderr, "Error: malformed exit frame from containerctld\n");
+}
+
+static int
+demux_header(struct demux *d)
+{
+        int r = proto_frame_header_decode(d->header, &d->type, &d->remaining);
+
+        if (r < 0)
+                return r;
+        if (d->type == PROTO_FRAME_EXIT) {
+                free(d->exit_payload);
+                d->exit_payload = malloc(d->remaining + 1);
+                d->exit_len = 0;
+                if (!d->exit_payload)
+                        return -ENOMEM;
+        }
         return 0;
 }
 
@@ -98,127 +170,287 @@ demux_feed(struct demux *d, const uint8_t *p, size_t n)
         int r;
 
         while (n > 0 && !d->exited) {
-                if (d->remaining == 0 && d->header_len < PROTO_FRAME_HEADER_SIZE) {
-                        size_t k = PROTO_FRAME_HEADER_SIZE - d->header_len;
+                if (d->header_len < PROTO_FRAME_HEADER_SIZE) {
+                        size_t k = MIN(PROTO_FRAME_HEADER_SIZE - d->header_len, n);
 
-                        if (k > n)
-                                k = n;
                         memcpy(d->header + d->header_len, p, k);
                         d->header_len += k;
                         p += k;
                         n -= k;
                         if (d->header_len < PROTO_FRAME_HEADER_SIZE)
                                 break;
-                        r = proto_frame_header_decode(d->header, &d->type, &d->remaining);
+                        r = demux_header(d);
                         if (r < 0)
                                 return r;
-                        if (d->type == PROTO_FRAME_EXIT) {
-                                free(d->exit_payload);
-                                d->exit_payload = malloc(d->remaining + 1);
-                                d->exit_len = 0;
-                                if (!d->exit_payload)
-                                        return -ENOMEM;
-                        }
-                        if (d->remaining == 0) {
-                                d->header_len = 0;
-                                if (d->type == PROTO_FRAME_EXIT)
-                                        handle_exit_payload(d);
-                        }
-                        continue;
-                }
+                } else {
+                        size_t k = MIN((size_t) d->remaining, n);
 
-                size_t k = d->remaining < n ? d->remaining : n;
-
-                switch (d->type) {
-                case PROTO_FRAME_STDOUT:
-                case PROTO_FRAME_STDERR:
-                        /* A closed stdout (| head) must not stop the exit code. */
-                        (void) write_all(d->type == PROTO_FRAME_STDOUT ? STDOUT_FILENO : STDERR_FILENO,
-                                         p, k);
-                        break;
-                case PROTO_FRAME_EXIT:
-                        memcpy(d->exit_payload + d->exit_len, p, k);
-                        d->exit_len += k;
-                        break;
-                default:
-                        break; /* stdin/control from the daemon: ignored */
+                        switch (d->type) {
+                        case PROTO_FRAME_STDOUT:
+                        case PROTO_FRAME_STDERR:
+                                /* A closed stdout (| head) must not stop the exit code. */
+                                (void) write_full(d->type == PROTO_FRAME_STDOUT ? STDOUT_FILENO
+                                                                                : STDERR_FILENO,
+                                                  p, k);
+                                break;
+                        case PROTO_FRAME_EXIT:
+                                memcpy(d->exit_payload + d->exit_len, p, k);
+                                d->exit_len += k;
+                                break;
+                        default:
+                                break; /* control (replay_end) and stdin: nothing to do */
+                        }
+                        p += k;
+                        n -= k;
+                        d->remaining -= (uint32_t) k;
                 }
-                p += k;
-                n -= k;
-                d->remaining -= (uint32_t) k;
-                if (d->remaining == 0) {
+                if (d->header_len == PROTO_FRAME_HEADER_SIZE && d->remaining == 0) {
                         d->header_len = 0;
                         if (d->type == PROTO_FRAME_EXIT)
-                                handle_exit_payload(d);
+                                demux_exit(d);
                 }
         }
         return 0;
 }
 
+/* Forwards sig on its own connection, so the stream is never interleaved
+ * with a request (docker's sig-proxy). */
+static void
+forward_signal(struct client *cl, const struct stream_opts *o, int sig)
+{
+        _cleanup_conn_ struct conn *c = NULL;
+        _cleanup_error_ struct ctr_error *err = NULL;
+        json_auto_t *params = json_pack("{s:s, s:i}", o->kill_key, o->kill_target, "signal", sig);
+        struct proto_reply reply;
+
+        if (!params || client_connect_new(cl, &c) < 0)
+                return;
+        if (conn_call(c, o->kill_method, params, NULL, NULL, &reply, &err) < 0) {
+                fprintf(stderr, "Error: forwarding %s: %s\n", signal_to_name(sig),
+                        err ? err->message : "failed");
+                return;
+        }
+        /* The target may have exited meanwhile: not worth a message. */
+        proto_reply_clear(&reply);
+}
+
+struct session {
+        struct client *cl;
+        const struct stream_opts *o;
+        int sock;
+        struct outbuf out;
+        struct demux d;
+        struct detach_state ds;
+        bool watch_keys, stdin_done, send_failed;
+};
+
+static int
+send_stdin_bytes(struct session *s, const uint8_t *p, size_t n)
+{
+        if (n == 0 || s->send_failed)
+                return 0;
+        return outbuf_frame(&s->out, PROTO_FRAME_STDIN, p, n);
+}
+
+static int
+send_resize(struct session *s)
+{
+        json_auto_t *j = NULL;
+        unsigned rows, cols;
+
+        if (terminal_get_size(&rows, &cols) < 0)
+                return 0;
+        j = json_pack("{s:s, s:i, s:i}", "op", "resize", "rows", (int) rows, "cols", (int) cols);
+        return j ? outbuf_control(&s->out, j) : -ENOMEM;
+}
+
+static int
+stdin_eof(struct session *s)
+{
+        json_auto_t *j = json_pack("{s:s}", "op", "close_stdin");
+        uint8_t held[DETACH_KEYS_MAX];
+        int r;
+
+        s->stdin_done = true;
+        r = send_stdin_bytes(s, held, detach_state_expire(&s->ds, 0, true, held));
+        if (r < 0)
+                return r;
+        return j ? outbuf_control(&s->out, j) : -ENOMEM;
+}
+
+/* Reads a chunk of stdin. Returns 1 if the detach keys were typed. */
+static int
+read_stdin(struct session *s)
+{
+        uint8_t in[STDIN_CHUNK], fwd[STDIN_CHUNK + DETACH_KEYS_MAX];
+        size_t n_fwd;
+        ssize_t n;
+        bool detach;
+        int r;
+
+        n = read(STDIN_FILENO, in, sizeof(in));
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return 0;
+        if (n <= 0) /* EOF, or EIO from a hung-up terminal: both end our input */
+                return stdin_eof(s);
+        if (!s->watch_keys)
+                return send_stdin_bytes(s, in, (size_t) n);
+        detach = detach_state_feed(&s->ds, in, (size_t) n, now_monotonic_ms(), fwd, &n_fwd);
+        r = send_stdin_bytes(s, fwd, n_fwd);
+        if (r < 0)
+                return r;
+        return detach ? 1 : 0;
+}
+
+static void
+handle_signals(struct session *s, int sfd)
+{
+        struct signalfd_siginfo si;
+
+        while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+                if (si.ssi_signo == SIGWINCH) {
+                        if (send_resize(s) < 0)
+                                fprintf(stderr, "Error: resize: out of memory\n");
+                } else if (s->o->kill_method)
+                        forward_signal(s->cl, s->o, (int) si.ssi_signo);
+        }
+}
+
+/* Gives input typed before the detach keys a bounded chance to leave. */
+static void
+flush_before_detach(struct session *s)
+{
+        int64_t deadline = now_monotonic_ms() + DETACH_FLUSH_MS;
+
+        while (s->out.len > 0 && !s->send_failed) {
+                struct pollfd p = { .fd = s->sock, .events = POLLOUT };
+                int64_t left = deadline - now_monotonic_ms();
+
+                if (left <= 0 || poll(&p, 1, (int) left) <= 0)
+                        break;
+                if (outbuf_flush(&s->out, s->sock) < 0)
+                        break;
+        }
+}
+
+/* One pass of the loop. Returns 1 when the session ended (*ret set). */
+static int
+session_step(struct session *s, int sfd, enum stream_end *ret)
+{
+        struct pollfd p[3] = {
+                { .fd = s->sock, .events = POLLIN },
+                { .fd = -1, .events = POLLIN },
+                { .fd = sfd, .events = POLLIN },
+        };
+        uint8_t buf[65536];
+        int64_t now = now_monotonic_ms();
+        ssize_t n;
+        int r, timeout;
+
+        if (s->out.len > 0 && !s->send_failed)
+                p[0].events |= POLLOUT;
+        if (s->o->send_stdin && !s->stdin_done && !s->send_failed && s->out.len < OUT_HIGH_WATER)
+                p[1].fd = STDIN_FILENO;
+        timeout = s->watch_keys ? detach_state_timeout(&s->ds, now) : -1;
+
+        if (poll(p, 3, timeout) < 0)
+                return errno == EINTR ? 0 : -errno;
+
+        if (s->watch_keys) {
+                uint8_t held[DETACH_KEYS_MAX];
+
+                r = send_stdin_bytes(s, held,
+                                     detach_state_expire(&s->ds, now_monotonic_ms(), false, held));
+                if (r < 0)
+                        return r;
+        }
+        if (p[2].revents & POLLIN)
+                handle_signals(s, sfd);
+        if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+                r = read_stdin(s);
+                if (r < 0)
+                        return r;
+                if (r == 1) {
+                        flush_before_detach(s);
+                        *ret = STREAM_DETACHED;
+                        return 1;
+                }
+        }
+        if (s->out.len > 0 && !s->send_failed && outbuf_flush(&s->out, s->sock) < 0) {
+                /* The other side stopped reading our input; its output and
+                 * the EXIT frame may still come. */
+                s->send_failed = true;
+                s->out.len = 0;
+        }
+        if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+                return 0;
+        n = read(s->sock, buf, sizeof(buf));
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return 0;
+        /* A reset is the other side closing with our input unread: an end
+         * like EOF, which the caller turns into an exit code. */
+        if (n < 0 && errno != ECONNRESET)
+                return -errno;
+        if (n <= 0) {
+                *ret = STREAM_LOST;
+                return 1;
+        }
+        r = demux_feed(&s->d, buf, (size_t) n);
+        if (r < 0)
+                return r;
+        if (s->d.exited) {
+                *ret = STREAM_EXITED;
+                return 1;
+        }
+        return 0;
+}
+
 int
-stream_attach(struct client *cl, struct conn *c, const char *container_id)
+stream_session(struct client *cl, struct conn *c, const struct stream_opts *o,
+               int *ret_exit_code)
 {
         _cleanup_close_ int sfd = -1;
-        struct demux d = {};
+        struct session s = { .cl = cl, .o = o, .sock = c->fd };
+        enum stream_end end = STREAM_LOST;
         sigset_t mask, old;
-        int r, code;
+        int r;
 
         /* SIGPIPE would kill us on a closed stdout before we learn the exit code. */
         signal(SIGPIPE, SIG_IGN);
         sigemptyset(&mask);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGTERM);
+        if (o->resize)
+                sigaddset(&mask, SIGWINCH);
+        if (o->kill_method) {
+                sigaddset(&mask, SIGINT);
+                sigaddset(&mask, SIGTERM);
+        }
         sigprocmask(SIG_BLOCK, &mask, &old);
         sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        (void) fcntl(s.sock, F_SETFL, fcntl(s.sock, F_GETFL) | O_NONBLOCK);
 
-        /* Frame bytes that arrived together with the reply line. */
-        r = demux_feed(&d, (const uint8_t *) c->buf.data + c->buf.off, c->buf.len - c->buf.off);
-        c->buf.off = c->buf.len;
-
-        while (r >= 0 && !d.exited) {
-                struct pollfd p[2] = {
-                        { .fd = c->fd, .events = POLLIN },
-                        { .fd = sfd, .events = POLLIN },
-                };
-                uint8_t buf[65536];
-                ssize_t n;
-
-                if (poll(p, sfd >= 0 ? 2 : 1, -1) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        break;
-                }
-                if (sfd >= 0 && (p[1].revents & POLLIN)) {
-                        struct signalfd_siginfo si;
-
-                        while (read(sfd, &si, sizeof(si)) == sizeof(si))
-                                forward_signal(cl, container_id, (int) si.ssi_signo);
-                }
-                if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
-                        continue;
-                n = read(c->fd, buf, sizeof(buf));
-                if (n < 0) {
-                        if (errno == EINTR || errno == EAGAIN)
-                                continue;
-                        r = -errno;
-                        break;
-                }
-                if (n == 0)
-                        break;
-                r = demux_feed(&d, buf, (size_t) n);
+        if (o->detach && o->detach->n > 0 && o->send_stdin) {
+                detach_state_init(&s.ds, o->detach);
+                s.watch_keys = true;
         }
 
-        if (r < 0)
+        /* Frame bytes that arrived together with the reply line. */
+        r = demux_feed(&s.d, (const uint8_t *) c->buf.data + c->buf.off, c->buf.len - c->buf.off);
+        c->buf.off = c->buf.len;
+        if (r == 0 && s.d.exited)
+                end = STREAM_EXITED;
+        else if (r == 0)
+                while ((r = session_step(&s, sfd, &end)) == 0)
+                        ;
+        if (r < 0) {
+                terminal_restore();
                 fprintf(stderr, "Error: attach stream: %s\n", strerror(-r));
-        if (d.exited)
-                code = d.exit_code;
-        else
-                /* The stream ended without an exit frame (daemon restart,
-                 * connection lost): the exit code is still recorded. */
-                code = wait_exit_code(cl, container_id);
+                end = STREAM_LOST;
+        }
+        if (end == STREAM_EXITED)
+                *ret_exit_code = s.d.exit_code;
 
-        free(d.exit_payload);
+        free(s.d.exit_payload);
+        free(s.out.data);
         sigprocmask(SIG_SETMASK, &old, NULL);
-        return code;
+        return end;
 }

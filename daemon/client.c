@@ -28,6 +28,9 @@ struct client {
         unsigned inflight;
         client_line_fn on_line;
         void *userdata;
+        bool stream;
+        client_stream_fn stream_fn;
+        void *stream_data;
 };
 
 struct client *
@@ -116,6 +119,8 @@ client_close(struct client *c)
                 c->bev = NULL;
         }
         log_debug("client %s disconnected", c->peer_name);
+        if (c->stream_fn)
+                c->stream_fn(c, c->stream_data);
         server_client_closed(c->server, c);
         client_unref(c);
 }
@@ -202,6 +207,11 @@ client_read_cb(struct bufferevent *bev, void *arg)
 {
         _cleanup_(client_unrefp) struct client *c = client_ref(arg);
 
+        if (c->stream) {
+                struct evbuffer *in = bufferevent_get_input(c->bev);
+                evbuffer_drain(in, evbuffer_get_length(in));
+                return;
+        }
         client_read_lines(c, false);
 }
 
@@ -210,6 +220,8 @@ client_write_cb(struct bufferevent *bev, void *arg)
 {
         _cleanup_(client_unrefp) struct client *c = client_ref(arg);
 
+        if (c->stream_fn)
+                c->stream_fn(c, c->stream_data);
         client_maybe_finish(c);
 }
 
@@ -219,6 +231,10 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
         _cleanup_(client_unrefp) struct client *c = client_ref(arg);
 
         if (what & BEV_EVENT_ERROR) {
+                client_close(c);
+                return;
+        }
+        if ((what & BEV_EVENT_EOF) && c->stream) {
                 client_close(c);
                 return;
         }
@@ -259,6 +275,32 @@ client_new(struct server *s, struct event_base *base, int fd, const struct ucred
                 return NULL;
         }
         return c;
+}
+
+void
+client_stream_begin(struct client *c, size_t low, client_stream_fn fn, void *userdata)
+{
+        if (c->dead)
+                return;
+        c->stream = true;
+        c->stream_fn = fn;
+        c->stream_data = userdata;
+        bufferevent_setwatermark(c->bev, EV_WRITE, low, 0);
+}
+
+void
+client_stream_end(struct client *c)
+{
+        c->stream_fn = NULL;
+        c->stream_data = NULL;
+}
+
+size_t
+client_output_pending(const struct client *c)
+{
+        if (c->dead || !c->bev)
+                return 0;
+        return evbuffer_get_length(bufferevent_get_output(c->bev));
 }
 
 static int

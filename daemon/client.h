@@ -43,6 +43,18 @@ unsigned client_inflight(const struct client *c);
 void client_inflight_inc(struct client *c);
 void client_inflight_dec(struct client *c);
 
+/* Stream mode (container.logs): after the reply the connection carries
+ * frames written by the daemon. Input is discarded, the peer's EOF closes
+ * the connection. fn is called (from the loop, never from inside
+ * client_write) when the output has drained below `low` bytes and once
+ * when the connection is gone (client_is_dead()); fn must not free the
+ * client. client_stream_end() unregisters fn. */
+typedef void (*client_stream_fn)(struct client *c, void *userdata);
+void client_stream_begin(struct client *c, size_t low, client_stream_fn fn, void *userdata);
+void client_stream_end(struct client *c);
+/* Bytes queued for the peer and not yet written (0 if dead). */
+size_t client_output_pending(const struct client *c);
+
 /* Hands the connection away (attach): writes all queued output and then
  * extra (may be NULL) synchronously, stops all I/O, and returns the socket
  * in *ret_fd (caller owns it, O_CLOEXEC, switched to blocking). The client

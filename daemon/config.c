@@ -24,6 +24,8 @@ daemon_config_init(struct daemon_config *c)
                 .cgroup_parent = strdup(DAEMON_DEFAULT_CGROUP_PARENT),
                 .log_level = LOG_INFO,
                 .stop_timeout = DAEMON_DEFAULT_STOP_TIMEOUT,
+                .log_max_size = DAEMON_DEFAULT_LOG_MAX_SIZE,
+                .log_max_files = DAEMON_DEFAULT_LOG_MAX_FILES,
         };
         if (!c->socket_path || !c->root || !c->run_root || !c->cgroup_parent) {
                 daemon_config_clear(c);
@@ -55,6 +57,36 @@ set_path(char **field, const char *key, const char *value, struct ctr_error **er
                 return ctr_error_sys(err, ENOMEM, "%s", key);
         free(*field);
         *field = s;
+        return 0;
+}
+
+/* "10485760", "512k", "10m", "1g" (powers of 1024, case-insensitive). */
+static int
+parse_size(const char *value, int64_t *ret)
+{
+        char num[32];
+        size_t n = strlen(value);
+        int64_t v, mult = 1;
+
+        if (n == 0 || n >= sizeof(num))
+                return -EINVAL;
+        memcpy(num, value, n + 1);
+        switch (tolower((unsigned char) num[n - 1])) {
+        case 'k':
+                mult = 1024;
+                break;
+        case 'm':
+                mult = 1024 * 1024;
+                break;
+        case 'g':
+                mult = 1024 * 1024 * 1024;
+                break;
+        }
+        if (mult > 1)
+                num[--n] = '\0';
+        if (parse_int_range(num, 0, INT64_MAX / mult, &v) < 0)
+                return -EINVAL;
+        *ret = v * mult;
         return 0;
 }
 
@@ -95,6 +127,25 @@ daemon_config_set(struct daemon_config *c, const char *key, const char *value,
                                              "(0-86400), got '%s'",
                                              value);
                 c->stop_timeout = (int) v;
+                return 0;
+        }
+        if (strcmp(key, "log_max_size") == 0) {
+                int64_t v;
+                if (parse_size(value, &v) < 0)
+                        return ctr_error_msg(err, EINVAL,
+                                             "log_max_size must be a size in bytes with an "
+                                             "optional k, m or g suffix (0 = unbounded), got '%s'",
+                                             value);
+                c->log_max_size = v;
+                return 0;
+        }
+        if (strcmp(key, "log_max_files") == 0) {
+                int64_t v;
+                if (parse_int_range(value, 1, DAEMON_LOG_MAX_FILES_LIMIT, &v) < 0)
+                        return ctr_error_msg(err, EINVAL,
+                                             "log_max_files must be a number from 1 to %d, got '%s'",
+                                             DAEMON_LOG_MAX_FILES_LIMIT, value);
+                c->log_max_files = (int) v;
                 return 0;
         }
         return ctr_error_msg(err, ENOENT, "unknown key '%s'", key);

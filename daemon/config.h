@@ -5,6 +5,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common/error.h"
 
@@ -14,6 +15,10 @@
 #define DAEMON_DEFAULT_CONFIG SYSCONFDIR "/containerctl/containerctld.conf"
 #define DAEMON_DEFAULT_CGROUP_PARENT "/containerctl"
 #define DAEMON_DEFAULT_STOP_TIMEOUT 10
+/* Console log rotation defaults (per container: container.create overrides). */
+#define DAEMON_DEFAULT_LOG_MAX_SIZE (10 * 1024 * 1024)
+#define DAEMON_DEFAULT_LOG_MAX_FILES 3
+#define DAEMON_LOG_MAX_FILES_LIMIT 100
 
 struct daemon_config {
         char *socket_path;
@@ -22,6 +27,8 @@ struct daemon_config {
         char *cgroup_parent;
         int log_level;    /* LOG_* */
         int stop_timeout; /* seconds, default for container.stop */
+        int64_t log_max_size; /* bytes per console log file, 0 = unbounded */
+        int log_max_files;    /* console.log plus rotated files, >= 1 */
 };
 
 /* Fills c with the built-in defaults. -ENOMEM on failure. */

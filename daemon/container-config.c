@@ -269,6 +269,11 @@ container_config_build(const struct container_create_params *p, const struct ima
         if (r < 0)
                 return r;
         c.auto_remove = p->auto_remove;
+        c.tty = p->tty;
+        c.open_stdin = p->open_stdin;
+        /* Defaults (< 0, < 1) are the daemon's: container_create() fills them. */
+        c.log_max_size = p->log_max_size;
+        c.log_max_files = p->log_max_files;
         if (p->hostname) {
                 if (!hostname_is_valid(p->hostname))
                         return ctr_error_msg(err, EINVAL, "invalid hostname '%s'", p->hostname);

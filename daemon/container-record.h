@@ -30,11 +30,33 @@ struct container_config {
         struct container_mount *mounts;
         size_t n_mounts;
         bool auto_remove;
+        bool tty;
+        bool open_stdin;
+        int64_t log_max_size; /* 0: unbounded */
+        int log_max_files;    /* >= 1 */
 };
 
 struct waiter {
         struct request *req;
         struct waiter *next;
+};
+
+struct container;
+
+/* A reply the daemon waits for from the monitor (monitor-client.c). */
+struct monitor_call {
+        void (*cb)(struct container *c, json_t *reply, void *userdata);
+        void *userdata;
+        struct monitor_call *next;
+};
+
+/* An exec session known to run (or have run) under c's monitor. The
+ * monitor holds its state; the daemon only maps ids to containers. */
+struct container_exec {
+        char id[ID_HEX_LEN + 1];
+        bool tty;
+        bool in; /* created with stdin (true if unknown, after a restart) */
+        struct container_exec *next;
 };
 
 struct container {
@@ -62,6 +84,9 @@ struct container {
         char *run_dir; /* <run-root>/containers/<id> */
         int chan_fd;   /* monitor control channel, -1 if not connected */
         struct event *chan_ev;
+        struct monitor_call *calls, *calls_tail; /* replies owed by the monitor, FIFO */
+        struct container_exec *execs;
+        unsigned start_rows, start_cols;
         int pidfd; /* the monitor's */
         struct event *pidfd_ev;
         bool monitor_is_child;
@@ -97,6 +122,8 @@ struct container_manager {
         char *log_level;
         char *monitor_path;
         int stop_timeout;
+        int64_t log_max_size;
+        int log_max_files;
         struct container *containers;
         struct container_tombstone tombstones[CONTAINER_TOMBSTONES]; /* ring */
         size_t next_tombstone;
@@ -113,6 +140,10 @@ int container_config_build(const struct container_create_params *p, const struct
                            const char *default_hostname, struct container_config *ret,
                            uid_t *ret_uid, gid_t *ret_gid, struct ctr_error **err);
 void container_config_clear(struct container_config *cfg);
+
+/* container.c: name, full id or unique id prefix. */
+int container_lookup(struct container_manager *m, const char *ref, struct container **ret,
+                     struct ctr_error **err);
 
 /* container-store.c */
 json_t *container_to_record_json(const struct container *c);
@@ -142,3 +173,10 @@ int container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_e
 void container_on_created(struct container *c, pid_t pid);
 void container_on_error(struct container *c, int exit_code, const char *message);
 void container_on_exited(struct container *c);
+
+/* container-exec.c */
+void container_on_exec_exited(struct container *c, const char *exec_id, int exit_code);
+/* After a daemon restart: asks the monitor for its execs (exec-list). */
+void container_exec_recover(struct container *c);
+/* Forgets c's execs (its monitor is gone). */
+void container_exec_forget_all(struct container *c);

@@ -327,7 +327,7 @@ container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error
                 "{s:s,s:{s:b,s:{s:i,s:i},s:o,s:o,s:s,s:b,s:{s:o,s:o,s:o}},s:{s:s,s:b},s:s,"
                 "s:o,s:{s:s,s:s,s:s},s:{s:o,s:s,s:o,s:o}}",
                 "ociVersion", "1.0.2",
-                "process", "terminal", 0, "user", "uid", (int) uid, "gid", (int) gid,
+                "process", "terminal", c->config.tty, "user", "uid", (int) uid, "gid", (int) gid,
                 "args", strv_json(c->config.command),
                 "env", strv_json(c->config.env),
                 "cwd", c->config.workdir ? c->config.workdir : "/",
@@ -344,6 +344,11 @@ container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error
                 strings_json(masked), "readonlyPaths", strings_json(readonly));
         if (!spec)
                 return ctr_error_msg(err, ENOMEM, "generate config.json for %s", c->id);
+        /* The real size comes with start/attach (rows, cols); this is the
+         * size until then. */
+        if (c->config.tty)
+                json_object_set_new(json_object_get(spec, "process"), "consoleSize",
+                                    json_pack("{s:i,s:i}", "height", 24, "width", 80));
         text = json_dumps(spec, JSON_INDENT(2));
         json_decref(spec);
         config_path = path_join(bundle, "config.json");

@@ -75,10 +75,13 @@ mounts_to_json(const struct container_config *cfg)
 static json_t *
 config_to_json(const struct container_config *cfg)
 {
-        return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:b}", "command", strv_to_json(cfg->command),
-                         "env", strv_to_json(cfg->env), "workdir", str_or_null(cfg->workdir),
-                         "user", str_or_null(cfg->user), "hostname", str_or_null(cfg->hostname),
-                         "mounts", mounts_to_json(cfg), "auto_remove", cfg->auto_remove);
+        return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:b,s:I,s:i}", "command",
+                         strv_to_json(cfg->command), "env", strv_to_json(cfg->env), "workdir",
+                         str_or_null(cfg->workdir), "user", str_or_null(cfg->user), "hostname",
+                         str_or_null(cfg->hostname), "mounts", mounts_to_json(cfg), "auto_remove",
+                         cfg->auto_remove, "tty", cfg->tty, "open_stdin", cfg->open_stdin,
+                         "log_max_size", (json_int_t) cfg->log_max_size, "log_max_files",
+                         cfg->log_max_files);
 }
 
 json_t *
@@ -140,7 +143,8 @@ container_from_record_json(json_t *j, struct container **ret, struct ctr_error *
         json_t *cfg, *st, *mounts;
         const char *id, *name, *image_id, *image_ref, *rootfs, *status;
         json_int_t pid = 0, mpid = 0, mstart = 0, code = 0, cr = 0, sa = 0, fi = 0;
-        int auto_remove = 0, s;
+        json_int_t log_max_size = 0;
+        int auto_remove = 0, tty = 0, open_stdin = 0, log_max_files = 1, s;
 
         if (!c)
                 return -ENOMEM;
@@ -152,7 +156,9 @@ container_from_record_json(json_t *j, struct container **ret, struct ctr_error *
             json_unpack(st, "{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "status", &status, "pid", &pid,
                         "monitor_pid", &mpid, "monitor_starttime", &mstart, "exit_code", &code,
                         "created", &cr, "started", &sa, "finished", &fi) < 0 ||
-            json_unpack(cfg, "{s:o,s:b}", "mounts", &mounts, "auto_remove", &auto_remove) < 0 ||
+            json_unpack(cfg, "{s:o,s:b,s?b,s?b,s?I,s?i}", "mounts", &mounts, "auto_remove",
+                        &auto_remove, "tty", &tty, "open_stdin", &open_stdin, "log_max_size",
+                        &log_max_size, "log_max_files", &log_max_files) < 0 ||
             !id_is_valid(id) || !id_is_valid(image_id) || !json_is_array(mounts) ||
             (s = container_state_from_string(status)) < 0) {
                 container_free(c);
@@ -177,6 +183,11 @@ container_from_record_json(json_t *j, struct container **ret, struct ctr_error *
         c->config.user = dup_opt(json_object_get(cfg, "user"));
         c->config.hostname = dup_opt(json_object_get(cfg, "hostname"));
         c->config.auto_remove = auto_remove;
+        c->config.tty = tty;
+        c->config.open_stdin = open_stdin;
+        /* Records from before issue 3 have no limits: unbounded, one file. */
+        c->config.log_max_size = log_max_size >= 0 ? log_max_size : 0;
+        c->config.log_max_files = log_max_files >= 1 ? log_max_files : 1;
         if (json_to_strv(json_object_get(cfg, "command"), &c->config.command) < 0 ||
             json_to_strv(json_object_get(cfg, "env"), &c->config.env) < 0 || !c->name ||
             !c->image_ref || !c->image_rootfs) {

@@ -44,6 +44,7 @@ container_free(struct container *c)
                 return;
         if (c->mgr)
                 monitor_client_unwatch(c);
+        container_exec_forget_all(c);
         if (c->kill_timer)
                 event_free(c->kill_timer);
         if (c->start_req)
@@ -87,8 +88,7 @@ find_by_name(struct container_manager *m, const char *name)
         return NULL;
 }
 
-/* Name, full id or unique id prefix. */
-static int
+int
 container_lookup(struct container_manager *m, const char *ref, struct container **ret,
                  struct ctr_error **err)
 {
@@ -247,6 +247,10 @@ container_create(struct container_manager *m, const struct container_create_para
         r = container_config_build(p, img, short_id, &c->config, &uid, &gid, err);
         if (r < 0)
                 return r;
+        if (c->config.log_max_size < 0)
+                c->config.log_max_size = m->log_max_size;
+        if (c->config.log_max_files < 1)
+                c->config.log_max_files = m->log_max_files;
         memcpy(c->image_id, img->id, sizeof(c->image_id));
         /* As the user named it (Docker shows "busybox", not the image's
          * first tag): an image may carry several names. */
@@ -332,6 +336,7 @@ container_finish(struct container *c, int exit_code, const char *sig, const char
         c->error = error ? strdup(error) : NULL;
         c->finished_ns = now_ns();
         c->pid = 0;
+        container_exec_forget_all(c);
         persist_or_log(c);
         if (c->kill_timer)
                 event_del(c->kill_timer);
@@ -364,7 +369,10 @@ container_on_created(struct container *c, pid_t pid)
         if (!c->starting || pid <= 0)
                 return;
         c->pid = pid;
-        msg = json_pack("{s:s}", "op", "start");
+        msg = json_pack("{s:s,s:b}", "op", "start", "stdin",
+                        c->start_attach && c->config.open_stdin);
+        if (msg)
+                monitor_client_winsize(msg, c->start_rows, c->start_cols);
         result = json_pack("{s:s,s:i}", "id", c->id, "pid", (int) pid);
         if (c->start_attach && c->start_req && !request_client_gone(c->start_req)) {
                 /* The reply goes out before the monitor may send frames. */
@@ -429,7 +437,8 @@ container_on_exited(struct container *c)
 /* ---- start ---- */
 
 void
-container_start(struct container_manager *m, const char *ref, bool attach, struct request *req)
+container_start(struct container_manager *m, const char *ref, bool attach, unsigned rows,
+                unsigned cols, struct request *req)
 {
         _cleanup_error_ struct ctr_error *e = NULL;
         _cleanup_free_ char *exit_path = NULL;
@@ -458,10 +467,65 @@ container_start(struct container_manager *m, const char *ref, bool attach, struc
         }
         c->starting = true;
         c->start_attach = attach;
+        c->start_rows = rows;
+        c->start_cols = cols;
         c->start_req = req;
         /* The record must name the monitor before anything else happens, so
          * a daemon restart can find it. */
         persist_or_log(c);
+}
+
+/* ---- attach ---- */
+
+void
+container_attach(struct container_manager *m, const char *ref, int stdin_mode, unsigned rows,
+                 unsigned cols, struct request *req)
+{
+        _cleanup_error_ struct ctr_error *e = NULL;
+        struct container *c = lookup_or_reply(m, ref, req);
+        json_t *msg;
+        bool in;
+        int fd = -1, r;
+
+        if (!c)
+                return;
+        if (c->state != CONTAINER_RUNNING) {
+                request_errorf(req, PROTO_ERR_CONFLICT, "container %s is not running", c->name);
+                return;
+        }
+        in = stdin_mode < 0 ? c->config.open_stdin : stdin_mode > 0;
+        if (in && !c->config.open_stdin) {
+                request_errorf(req, PROTO_ERR_INVALID,
+                               "container %s was created without open_stdin", c->name);
+                return;
+        }
+        /* Connect before replying: a monitor we cannot reach gets an
+         * error reply, not a success and a closed connection. */
+        r = monitor_client_connect(c, &e);
+        if (r < 0) {
+                request_error_errno(req, r, e);
+                return;
+        }
+        msg = json_pack("{s:s,s:b}", "op", "attach", "stdin", in);
+        if (msg)
+                monitor_client_winsize(msg, rows, cols);
+        if (!msg) {
+                request_error(req, PROTO_ERR_INTERNAL, "out of memory", NULL);
+                return;
+        }
+        /* The reply is written synchronously before the monitor may send
+         * the first frame; then the connection belongs to the monitor. */
+        r = request_detach(req, json_pack("{s:s,s:b}", "id", c->id, "tty", c->config.tty), &fd);
+        if (r < 0) {
+                json_decref(msg);
+                log_debug("container %.12s: attach client lost: %s", c->id, strerror(-r));
+                return;
+        }
+        r = monitor_client_send(c, msg, fd, &e);
+        json_decref(msg);
+        safe_close(fd);
+        if (r < 0)
+                log_warning("container %.12s: attach: %s", c->id, e ? e->message : "failed");
 }
 
 /* ---- signals, stop, kill ---- */
@@ -832,6 +896,7 @@ container_recover(struct container *c)
         if (monitor_client_adopt(c) >= 0) {
                 log_info("container %.12s (%s): re-adopted monitor %d", c->id, c->name,
                          (int) c->monitor_pid);
+                container_exec_recover(c);
                 return;
         }
         container_on_exited(c);
@@ -852,6 +917,8 @@ container_manager_new(const struct container_manager_config *cfg,
         m->workers = cfg->workers;
         m->images = cfg->images;
         m->stop_timeout = cfg->stop_timeout;
+        m->log_max_size = cfg->log_max_size;
+        m->log_max_files = cfg->log_max_files > 0 ? cfg->log_max_files : 1;
         m->root = strdup(cfg->root);
         m->run_root = strdup(cfg->run_root);
         m->cgroup_parent = strdup(cfg->cgroup_parent);

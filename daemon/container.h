@@ -8,6 +8,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common/error.h"
 #include "common/id.h"
@@ -26,6 +27,8 @@ struct container_manager_config {
         const char *cgroup_parent; /* "/containerctl" */
         const char *log_level;     /* passed to monitors: "info" */
         int stop_timeout;          /* default seconds for stop */
+        int64_t log_max_size;      /* default console log rotation size, 0 = unbounded */
+        int log_max_files;         /* default number of console log files, >= 1 */
         const char *monitor_path;  /* NULL: next to /proc/self/exe, else PKGLIBEXECDIR */
 };
 
@@ -55,6 +58,10 @@ struct container_create_params {
         struct container_mount *mounts;
         size_t n_mounts;
         bool auto_remove;
+        bool tty;             /* process.terminal */
+        bool open_stdin;      /* without it the container's stdin is /dev/null */
+        int64_t log_max_size; /* < 0: the daemon's default; 0: unbounded */
+        int log_max_files;    /* < 1: the daemon's default */
 };
 void container_create_params_clear(struct container_create_params *p);
 
@@ -62,9 +69,15 @@ void container_create_params_clear(struct container_create_params *p);
 int container_create(struct container_manager *m, const struct container_create_params *p,
                      char ret_id[static ID_HEX_LEN + 1], char **ret_name, struct ctr_error **err);
 
-/* Asynchronous: each ends req. */
-void container_start(struct container_manager *m, const char *ref, bool attach,
-                     struct request *req);
+/* Asynchronous: each ends req. rows/cols (0: unknown) size the pty of a
+ * tty container before its first byte reaches an attached client. */
+void container_start(struct container_manager *m, const char *ref, bool attach, unsigned rows,
+                     unsigned cols, struct request *req);
+/* container.attach: replies {"id","tty"} synchronously, then hands the
+ * connection to the monitor (SCM_RIGHTS). stdin < 0: the container's
+ * open_stdin. Not running: conflict. */
+void container_attach(struct container_manager *m, const char *ref, int stdin_mode, unsigned rows,
+                      unsigned cols, struct request *req);
 /* timeout < 0: the configured default. */
 void container_stop(struct container_manager *m, const char *ref, int timeout,
                     struct request *req);
@@ -78,6 +91,51 @@ void container_wait(struct container_manager *m, const char *ref,
                     enum container_wait_condition condition, struct request *req);
 void container_remove(struct container_manager *m, const char *ref, bool force,
                       struct request *req);
+
+/* Typed container.exec parameters (filled by daemon/api/exec.c). */
+struct container_exec_params {
+        char **command; /* NULL-terminated, not empty */
+        char **env;     /* "K=V" added to (or replacing in) the container's env */
+        char *workdir;  /* NULL: the container's */
+        char *user;     /* NULL: the container's; else "uid[:gid]" or names */
+        bool tty;
+        bool open_stdin;
+        bool detach;    /* reply {"exec_id","pid"} and keep the connection */
+        unsigned rows, cols;
+};
+void container_exec_params_clear(struct container_exec_params *p);
+
+/* container.exec: replies once the process runs (or with exit_code
+ * 125/126/127 in data if it could not); unless detach, the connection is
+ * then handed to the monitor. Not running: conflict. */
+void container_exec(struct container_manager *m, const char *ref,
+                    const struct container_exec_params *p, struct request *req);
+/* exec.*: exec ref = full exec id or unique prefix, across containers. */
+void container_exec_list(struct container_manager *m, const char *ref, struct request *req);
+void container_exec_inspect(struct container_manager *m, const char *exec_ref,
+                            struct request *req);
+/* stdin_mode < 0: as the exec was created. */
+void container_exec_attach(struct container_manager *m, const char *exec_ref, int stdin_mode,
+                           unsigned rows, unsigned cols, struct request *req);
+void container_exec_kill(struct container_manager *m, const char *exec_ref, int sig,
+                         struct request *req);
+void container_exec_remove(struct container_manager *m, const char *exec_ref, bool force,
+                           struct request *req);
+
+struct container_logs_params {
+        bool follow;
+        bool timestamps;   /* prefix each record with "<RFC3339Nano> " */
+        long long tail;    /* last N lines, -1 all */
+        int64_t since_ns;  /* -1: from the start */
+        int64_t until_ns;  /* -1: no end; records with since <= ts < until */
+};
+/* container.logs: replies {"id"}, then streams one STDOUT/STDERR frame
+ * per log record and EXIT {"exit_code":0} at the end (with follow: once
+ * the container is not running and the log is drained). The connection
+ * stays in the daemon; reading is bounded per loop iteration and paused
+ * while the client's output buffer is full. */
+void container_logs(struct container_manager *m, const char *ref,
+                    const struct container_logs_params *p, struct request *req);
 
 int container_kill(struct container_manager *m, const char *ref, int sig,
                    char ret_id[static ID_HEX_LEN + 1], struct ctr_error **err);

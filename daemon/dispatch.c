@@ -159,6 +159,19 @@ request_detach(struct request *req, json_t *result, int *ret_fd)
         return r;
 }
 
+struct client *
+request_stream(struct request *req, json_t *result)
+{
+        struct client *c = client_ref(req->client);
+
+        request_reply(req, result);
+        if (client_is_dead(c)) {
+                client_unref(c);
+                return NULL;
+        }
+        return c;
+}
+
 bool
 request_client_gone(const struct request *req)
 {

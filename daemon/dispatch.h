@@ -53,6 +53,10 @@ void request_notify(struct request *req, const char *method, json_t *params);
 /* Writes result as the reply synchronously, then takes the connection
  * away from the daemon (attach); *ret_fd gets the socket. Ends req. */
 int request_detach(struct request *req, json_t *result, int *ret_fd);
+/* Writes result as the reply and keeps the connection in the daemon for a
+ * stream of frames (container.logs): returns a new reference to the
+ * client, or NULL if it is gone. Ends req. */
+struct client *request_stream(struct request *req, json_t *result);
 /* True if the peer has gone away (its reply would be dropped). */
 bool request_client_gone(const struct request *req);
 const char *request_method(const struct request *req);

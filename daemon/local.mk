@@ -10,13 +10,17 @@ libdaemon_a_SOURCES = \
 	daemon/container-store.c \
 	daemon/container-spec.c \
 	daemon/container-config.c \
+	daemon/container-exec.c \
+	daemon/container-logs.c \
+	daemon/log-reader.c daemon/log-reader.h \
 	daemon/monitor-client.c daemon/monitor-client.h \
 	daemon/image-manager.c daemon/image-manager.h \
 	daemon/api/api.h \
 	daemon/api/params.c \
 	daemon/api/system.c \
 	daemon/api/image.c \
-	daemon/api/container.c
+	daemon/api/container.c \
+	daemon/api/exec.c
 libdaemon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS)
 
 DAEMON_LIBS = libdaemon.a libimage.a libcgroup.a libmonitorproto.a libproto.a libcommon.a \
@@ -38,6 +42,12 @@ tests_unit_test_daemon_dispatch_SOURCES = tests/unit/test-daemon-dispatch.c
 tests_unit_test_daemon_dispatch_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_daemon_dispatch_LDADD = $(DAEMON_LIBS)
 TESTS += tests/unit/test-daemon-dispatch
+
+check_PROGRAMS += tests/unit/test-log-reader
+tests_unit_test_log_reader_SOURCES = tests/unit/test-log-reader.c
+tests_unit_test_log_reader_CFLAGS = $(AM_CFLAGS)
+tests_unit_test_log_reader_LDADD = libdaemon.a libcommon.a
+TESTS += tests/unit/test-log-reader
 
 include daemon/runtime/local.mk
 include daemon/cgroup/local.mk

@@ -275,6 +275,8 @@ main(int argc, char **argv)
                         .cgroup_parent = cfg.cgroup_parent,
                         .log_level = level_name(cfg.log_level),
                         .stop_timeout = cfg.stop_timeout,
+                        .log_max_size = cfg.log_max_size,
+                        .log_max_files = cfg.log_max_files,
                 };
                 r = container_manager_new(&mc, &containers, &e);
                 if (r < 0) {

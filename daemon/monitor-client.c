@@ -92,6 +92,41 @@ monitor_client_proc_starttime(pid_t pid, uint64_t *ret)
         return 0;
 }
 
+/* Replies to ops, as opposed to the unsolicited events (created, error,
+ * exited, exec-exited). */
+static bool
+event_is_reply(const char *ev)
+{
+        static const char *const replies[] = { "ok", "failed", "started", "exec-started",
+                                               "exec-failed", "exec-list", NULL };
+
+        for (size_t i = 0; replies[i]; i++)
+                if (strcmp(ev, replies[i]) == 0)
+                        return true;
+        return false;
+}
+
+static void
+handle_reply(struct container *c, const char *ev, json_t *msg)
+{
+        struct monitor_call *call = c->calls;
+
+        if (!call) {
+                log_debug("container %.12s: unexpected monitor reply %s", c->id, ev);
+                return;
+        }
+        c->calls = call->next;
+        if (!c->calls)
+                c->calls_tail = NULL;
+        if (call->cb)
+                call->cb(c, msg, call->userdata);
+        else if (strcmp(ev, "failed") == 0) {
+                const char *m = json_string_value(json_object_get(msg, "message"));
+                log_warning("container %.12s: monitor: %s", c->id, m ? m : "command failed");
+        }
+        free(call);
+}
+
 static void
 handle_event(struct container *c, json_t *msg)
 {
@@ -101,7 +136,17 @@ handle_event(struct container *c, json_t *msg)
                 log_warning("container %.12s: monitor sent a message without event", c->id);
                 return;
         }
-        if (strcmp(ev, "created") == 0) {
+        if (event_is_reply(ev)) {
+                handle_reply(c, ev, msg);
+        } else if (strcmp(ev, "exec-exited") == 0) {
+                const char *id = json_string_value(json_object_get(msg, "exec_id"));
+                json_t *code = json_object_get(msg, "exit_code");
+                if (id)
+                        container_on_exec_exited(c, id,
+                                                 json_is_integer(code)
+                                                         ? (int) json_integer_value(code)
+                                                         : -1);
+        } else if (strcmp(ev, "created") == 0) {
                 json_int_t pid = json_integer_value(json_object_get(msg, "pid"));
                 container_on_created(c, (pid_t) pid);
         } else if (strcmp(ev, "error") == 0) {
@@ -111,9 +156,6 @@ handle_event(struct container *c, json_t *msg)
                                    m ? m : "container creation failed");
         } else if (strcmp(ev, "exited") == 0) {
                 container_on_exited(c);
-        } else if (strcmp(ev, "failed") == 0) {
-                const char *m = json_string_value(json_object_get(msg, "message"));
-                log_warning("container %.12s: monitor: %s", c->id, m ? m : "command failed");
         } else {
                 log_debug("container %.12s: monitor event %s", c->id, ev);
         }
@@ -190,11 +232,67 @@ watch_pidfd(struct container *c, int pidfd)
 void
 monitor_client_disconnect(struct container *c)
 {
+        struct monitor_call *calls = TAKE_PTR(c->calls);
+
+        c->calls_tail = NULL;
         if (c->chan_ev) {
                 event_free(c->chan_ev);
                 c->chan_ev = NULL;
         }
         c->chan_fd = safe_close(c->chan_fd);
+        /* The replies will never come: every waiter hears so (callbacks
+         * may send again, on a new connection). */
+        while (calls) {
+                struct monitor_call *call = calls;
+                calls = call->next;
+                if (call->cb)
+                        call->cb(c, NULL, call->userdata);
+                free(call);
+        }
+}
+
+/* A monitor we spawned that is still exiting when its container stops
+ * being watched (removal right after the exit event): reaped when its
+ * pidfd fires, so it never lingers as a zombie of the daemon. */
+struct reaper {
+        pid_t pid;
+        int pidfd;
+        struct event *ev;
+};
+
+static void
+reaper_cb(evutil_socket_t fd, short what, void *arg)
+{
+        struct reaper *r = arg;
+
+        (void) waitpid(r->pid, NULL, WNOHANG);
+        event_free(r->ev);
+        safe_close(r->pidfd);
+        free(r);
+}
+
+static void
+reap_later(struct container *c)
+{
+        struct reaper *r;
+
+        /* A running container's monitor outlives the daemon: not ours to reap. */
+        if (c->state == CONTAINER_RUNNING || c->starting || !c->monitor_is_child ||
+            c->monitor_pid <= 0 || c->pidfd < 0 || waitpid(c->monitor_pid, NULL, WNOHANG) != 0)
+                return;
+        r = calloc(1, sizeof(*r));
+        if (!r)
+                return;
+        r->pid = c->monitor_pid;
+        r->pidfd = c->pidfd;
+        r->ev = event_new(c->mgr->base, r->pidfd, EV_READ, reaper_cb, r);
+        if (!r->ev || event_add(r->ev, NULL) < 0) {
+                if (r->ev)
+                        event_free(r->ev);
+                free(r);
+                return;
+        }
+        c->pidfd = -1; /* the reaper's now */
 }
 
 void
@@ -204,6 +302,7 @@ monitor_client_unwatch(struct container *c)
         if (c->pidfd_ev) {
                 event_free(c->pidfd_ev);
                 c->pidfd_ev = NULL;
+                reap_later(c);
         }
         c->pidfd = safe_close(c->pidfd);
 }
@@ -220,10 +319,21 @@ monitor_client_spawn(struct container *c, struct ctr_error **err)
         sigset_t none, all;
         int sv[2], r;
         pid_t pid;
-        char *argv[] = {
+        char max_size[32], max_files[16];
+        char *argv[20] = {
                 m->monitor_path, "--id", c->id, "--bundle", bundle, "--run-dir", c->run_dir,
-                "--log", log, "--log-level", m->log_level, NULL,
+                "--log", log, "--log-level", m->log_level, "--log-max-size", max_size,
+                "--log-max-files", max_files,
         };
+        size_t argc = 15;
+
+        snprintf(max_size, sizeof(max_size), "%lld", (long long) c->config.log_max_size);
+        snprintf(max_files, sizeof(max_files), "%d", c->config.log_max_files);
+        if (c->config.tty)
+                argv[argc++] = "--tty";
+        if (c->config.open_stdin)
+                argv[argc++] = "--stdin";
+        argv[argc] = NULL;
 
         if (!bundle || !log)
                 return ctr_error_sys(err, ENOMEM, "spawn monitor");
@@ -335,9 +445,26 @@ monitor_connect(struct container *c, struct ctr_error **err)
         return 0;
 }
 
-int
-monitor_client_send(struct container *c, json_t *msg, int fd, struct ctr_error **err)
+void
+monitor_client_winsize(json_t *msg, unsigned rows, unsigned cols)
 {
+        if (rows == 0 || cols == 0)
+                return;
+        json_object_set_new(msg, "rows", json_integer(rows));
+        json_object_set_new(msg, "cols", json_integer(cols));
+}
+
+int
+monitor_client_connect(struct container *c, struct ctr_error **err)
+{
+        return c->chan_fd >= 0 ? 0 : monitor_connect(c, err);
+}
+
+int
+monitor_client_call(struct container *c, json_t *msg, int fd, monitor_reply_fn cb,
+                    void *userdata, struct ctr_error **err)
+{
+        struct monitor_call *call;
         int r;
 
         if (c->chan_fd < 0) {
@@ -345,10 +472,28 @@ monitor_client_send(struct container *c, json_t *msg, int fd, struct ctr_error *
                 if (r < 0)
                         return r;
         }
+        call = calloc(1, sizeof(*call));
+        if (!call)
+                return ctr_error_sys(err, ENOMEM, "send to the monitor of %.12s", c->id);
         r = monitor_msg_send(c->chan_fd, msg, fd);
-        if (r < 0)
+        if (r < 0) {
+                free(call);
                 return ctr_error_sys(err, -r, "send to the monitor of %.12s", c->id);
+        }
+        call->cb = cb;
+        call->userdata = userdata;
+        if (c->calls_tail)
+                c->calls_tail->next = call;
+        else
+                c->calls = call;
+        c->calls_tail = call;
         return 0;
+}
+
+int
+monitor_client_send(struct container *c, json_t *msg, int fd, struct ctr_error **err)
+{
+        return monitor_client_call(c, msg, fd, NULL, NULL, err);
 }
 
 int

@@ -22,7 +22,23 @@ int monitor_client_spawn(struct container *c, struct ctr_error **err);
 /* After a daemon restart: watches c's recorded monitor if the pid is alive
  * and its start time matches. -ESRCH if it is gone. */
 int monitor_client_adopt(struct container *c);
-/* Sends msg (+ fd if >= 0), connecting to monitor.sock if needed. */
+/* Adds "rows" and "cols" to msg when both are > 0 (the monitor then
+ * sizes the pty before the client's bytes flow). */
+void monitor_client_winsize(json_t *msg, unsigned rows, unsigned cols);
+/* Connects to monitor.sock unless the channel is open. */
+int monitor_client_connect(struct container *c, struct ctr_error **err);
+/* Called with the monitor's reply to one op ("ok", "failed", "started",
+ * "exec-started", "exec-failed", "exec-list"; borrowed), or with reply
+ * NULL when the channel closed before the reply came. The monitor answers
+ * the ops of one connection in order, so replies are matched FIFO. */
+typedef void (*monitor_reply_fn)(struct container *c, json_t *reply, void *userdata);
+
+/* Sends msg (+ fd if >= 0, not consumed), connecting to monitor.sock if
+ * needed, and queues cb (may be NULL: the reply is only logged if it is
+ * "failed"). On failure cb is not called. */
+int monitor_client_call(struct container *c, json_t *msg, int fd, monitor_reply_fn cb,
+                        void *userdata, struct ctr_error **err);
+/* monitor_client_call() without a reply callback. */
 int monitor_client_send(struct container *c, json_t *msg, int fd, struct ctr_error **err);
 int monitor_client_signal(struct container *c, int sig, struct ctr_error **err);
 /* Closes the channel only / the channel and the pidfd watch. */

@@ -30,6 +30,13 @@ int api_param_int(struct request *req, json_t *params, const char *key, long lon
                   long long max, bool *ret_present, long long *ret);
 /* Array of strings -> NULL-terminated malloc'd vector (NULL if absent). */
 int api_param_strv(struct request *req, json_t *params, const char *key, char ***ret);
+/* "signal": a name ("TERM", "SIGTERM") or a number 1-64; *ret = def if absent. */
+int api_param_signal(struct request *req, json_t *params, const char *key, int def, int *ret);
+/* "rows" and "cols" (0-65535, 0 when absent). */
+int api_param_winsize(struct request *req, json_t *params, unsigned *ret_rows,
+                      unsigned *ret_cols);
+/* An optional boolean as -1 (absent), 0 or 1. */
+int api_param_tristate(struct request *req, json_t *params, const char *key, int *ret);
 /* Fails if params has a key not in the NULL-terminated allowed list. */
 int api_params_check_keys(struct request *req, json_t *params, const char *const *allowed);
 
@@ -49,3 +56,12 @@ void api_container_remove(struct request *req, json_t *params, void *userdata);
 void api_container_list(struct request *req, json_t *params, void *userdata);
 void api_container_inspect(struct request *req, json_t *params, void *userdata);
 void api_container_wait(struct request *req, json_t *params, void *userdata);
+void api_container_attach(struct request *req, json_t *params, void *userdata);
+void api_container_logs(struct request *req, json_t *params, void *userdata);
+
+void api_container_exec(struct request *req, json_t *params, void *userdata);
+void api_exec_list(struct request *req, json_t *params, void *userdata);
+void api_exec_inspect(struct request *req, json_t *params, void *userdata);
+void api_exec_attach(struct request *req, json_t *params, void *userdata);
+void api_exec_kill(struct request *req, json_t *params, void *userdata);
+void api_exec_remove(struct request *req, json_t *params, void *userdata);

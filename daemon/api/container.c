@@ -8,6 +8,7 @@
 #include "common/parse.h"
 #include "daemon/api/api.h"
 #include "daemon/container.h"
+#include "daemon/log-reader.h"
 
 static int
 parse_mounts(struct request *req, json_t *params, struct container_create_params *p)
@@ -61,14 +62,19 @@ dup_param(struct request *req, json_t *params, const char *key, char **ret)
 void
 api_container_create(struct request *req, json_t *params, void *userdata)
 {
-        static const char *const keys[] = { "image", "name", "command", "env", "workdir",
-                                            "user", "hostname", "mounts", "auto_remove", NULL };
+        static const char *const keys[] = { "image",       "name",         "command",
+                                            "env",         "workdir",      "user",
+                                            "hostname",    "mounts",       "auto_remove",
+                                            "tty",         "open_stdin",   "log_max_size",
+                                            "log_max_files", NULL };
         struct api_context *ctx = userdata;
         _cleanup_error_ struct ctr_error *e = NULL;
         struct container_create_params p = { 0 };
         _cleanup_free_ char *name = NULL;
         char id[ID_HEX_LEN + 1];
         const char *image;
+        long long max_size = -1, max_files = -1;
+        bool present;
         int r;
 
         if (api_params_check_keys(req, params, keys) < 0 ||
@@ -82,10 +88,16 @@ api_container_create(struct request *req, json_t *params, void *userdata)
             dup_param(req, params, "user", &p.user) < 0 ||
             dup_param(req, params, "hostname", &p.hostname) < 0 ||
             parse_mounts(req, params, &p) < 0 ||
-            api_param_bool(req, params, "auto_remove", &p.auto_remove) < 0) {
+            api_param_bool(req, params, "auto_remove", &p.auto_remove) < 0 ||
+            api_param_bool(req, params, "tty", &p.tty) < 0 ||
+            api_param_bool(req, params, "open_stdin", &p.open_stdin) < 0 ||
+            api_param_int(req, params, "log_max_size", 0, INT64_MAX, &present, &max_size) < 0 ||
+            api_param_int(req, params, "log_max_files", 1, 100, &present, &max_files) < 0) {
                 container_create_params_clear(&p);
                 return;
         }
+        p.log_max_size = max_size;
+        p.log_max_files = (int) max_files;
         r = container_create(ctx->containers, &p, id, &name, &e);
         container_create_params_clear(&p);
         if (r < 0)
@@ -99,12 +111,14 @@ api_container_start(struct request *req, json_t *params, void *userdata)
 {
         struct api_context *ctx = userdata;
         const char *ref;
+        unsigned rows, cols;
         bool attach;
 
         if (api_param_string(req, params, "container", true, &ref) < 0 ||
-            api_param_bool(req, params, "attach", &attach) < 0)
+            api_param_bool(req, params, "attach", &attach) < 0 ||
+            api_param_winsize(req, params, &rows, &cols) < 0)
                 return;
-        container_start(ctx->containers, ref, attach, req);
+        container_start(ctx->containers, ref, attach, rows, cols, req);
 }
 
 void
@@ -126,26 +140,13 @@ api_container_kill(struct request *req, json_t *params, void *userdata)
 {
         struct api_context *ctx = userdata;
         _cleanup_error_ struct ctr_error *e = NULL;
-        json_t *s = json_object_get(params, "signal");
         char id[ID_HEX_LEN + 1];
         const char *ref;
-        int sig = SIGKILL, r;
+        int sig, r;
 
-        if (api_param_string(req, params, "container", true, &ref) < 0)
+        if (api_param_string(req, params, "container", true, &ref) < 0 ||
+            api_param_signal(req, params, "signal", SIGKILL, &sig) < 0)
                 return;
-        if (json_is_string(s))
-                sig = parse_signal(json_string_value(s));
-        else if (json_is_integer(s))
-                sig = json_integer_value(s) > 0 && json_integer_value(s) < 65
-                              ? (int) json_integer_value(s)
-                              : -EINVAL;
-        else if (s && !json_is_null(s))
-                sig = -EINVAL;
-        if (sig <= 0) {
-                request_error(req, PROTO_ERR_INVALID_PARAMS,
-                              "parameter 'signal' must be a signal name (\"TERM\") or number", NULL);
-                return;
-        }
         r = container_kill(ctx->containers, ref, sig, id, &e);
         if (r < 0)
                 request_error_errno(req, r, e);
@@ -214,4 +215,69 @@ api_container_wait(struct request *req, json_t *params, void *userdata)
                 return;
         }
         container_wait(ctx->containers, ref, cond, req);
+}
+
+void
+api_container_attach(struct request *req, json_t *params, void *userdata)
+{
+        static const char *const keys[] = { "container", "stdin", "rows", "cols", NULL };
+        struct api_context *ctx = userdata;
+        const char *ref;
+        unsigned rows, cols;
+        int in;
+
+        if (api_params_check_keys(req, params, keys) < 0 ||
+            api_param_string(req, params, "container", true, &ref) < 0 ||
+            api_param_tristate(req, params, "stdin", &in) < 0 ||
+            api_param_winsize(req, params, &rows, &cols) < 0)
+                return;
+        container_attach(ctx->containers, ref, in, rows, cols, req);
+}
+
+/* RFC 3339 or unix seconds ("1700000000", "1700000000.5"). */
+static int
+param_time(struct request *req, json_t *params, const char *key, int64_t *ret)
+{
+        json_t *v = json_object_get(params, key);
+
+        *ret = -1;
+        if (!v || json_is_null(v))
+                return 0;
+        if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+            json_integer_value(v) < INT64_MAX / 1000000000) {
+                *ret = json_integer_value(v) * 1000000000;
+                return 0;
+        }
+        if (json_is_real(v) && json_real_value(v) >= 0 && json_real_value(v) < 9e9) {
+                *ret = (int64_t) (json_real_value(v) * 1e9);
+                return 0;
+        }
+        if (json_is_string(v) && log_time_parse(json_string_value(v), ret) == 0)
+                return 0;
+        request_errorf(req, PROTO_ERR_INVALID_PARAMS,
+                       "parameter '%s' must be an RFC 3339 time or unix seconds", key);
+        return -EINVAL;
+}
+
+void
+api_container_logs(struct request *req, json_t *params, void *userdata)
+{
+        static const char *const keys[] = { "container", "follow", "tail",       "since",
+                                            "until",     "timestamps", NULL };
+        struct api_context *ctx = userdata;
+        struct container_logs_params p = { .tail = -1 };
+        long long tail = -1;
+        bool present;
+        const char *ref;
+
+        if (api_params_check_keys(req, params, keys) < 0 ||
+            api_param_string(req, params, "container", true, &ref) < 0 ||
+            api_param_bool(req, params, "follow", &p.follow) < 0 ||
+            api_param_bool(req, params, "timestamps", &p.timestamps) < 0 ||
+            api_param_int(req, params, "tail", -1, INT64_MAX, &present, &tail) < 0 ||
+            param_time(req, params, "since", &p.since_ns) < 0 ||
+            param_time(req, params, "until", &p.until_ns) < 0)
+                return;
+        p.tail = tail;
+        container_logs(ctx->containers, ref, &p, req);
 }

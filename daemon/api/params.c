@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/parse.h"
 #include "daemon/api/api.h"
 
 const struct dispatch_method api_methods[] = {
@@ -20,6 +21,14 @@ const struct dispatch_method api_methods[] = {
         { "container.list", api_container_list, false },
         { "container.inspect", api_container_inspect, false },
         { "container.wait", api_container_wait, false },
+        { "container.attach", api_container_attach, true },
+        { "container.exec", api_container_exec, true },
+        { "container.logs", api_container_logs, false },
+        { "exec.list", api_exec_list, false },
+        { "exec.inspect", api_exec_inspect, false },
+        { "exec.attach", api_exec_attach, true },
+        { "exec.kill", api_exec_kill, true },
+        { "exec.remove", api_exec_remove, true },
         { NULL, NULL, false },
 };
 
@@ -143,5 +152,58 @@ api_params_check_keys(struct request *req, json_t *params, const char *const *al
                         return -EINVAL;
                 }
         }
+        return 0;
+}
+
+int
+api_param_signal(struct request *req, json_t *params, const char *key, int def, int *ret)
+{
+        json_t *s = json_object_get(params, key);
+        int sig = def;
+
+        if (json_is_string(s))
+                sig = parse_signal(json_string_value(s));
+        else if (json_is_integer(s))
+                sig = json_integer_value(s) > 0 && json_integer_value(s) < 65
+                              ? (int) json_integer_value(s)
+                              : -EINVAL;
+        else if (s && !json_is_null(s))
+                sig = -EINVAL;
+        if (sig <= 0) {
+                request_errorf(req, PROTO_ERR_INVALID_PARAMS,
+                               "parameter '%s' must be a signal name (\"TERM\") or number", key);
+                return -EINVAL;
+        }
+        *ret = sig;
+        return 0;
+}
+
+int
+api_param_winsize(struct request *req, json_t *params, unsigned *ret_rows, unsigned *ret_cols)
+{
+        long long rows = 0, cols = 0;
+        bool present;
+
+        if (api_param_int(req, params, "rows", 0, 65535, &present, &rows) < 0 ||
+            api_param_int(req, params, "cols", 0, 65535, &present, &cols) < 0)
+                return -EINVAL;
+        *ret_rows = (unsigned) rows;
+        *ret_cols = (unsigned) cols;
+        return 0;
+}
+
+int
+api_param_tristate(struct request *req, json_t *params, const char *key, int *ret)
+{
+        json_t *v = json_object_get(params, key);
+        bool b;
+
+        if (!v || json_is_null(v)) {
+                *ret = -1;
+                return 0;
+        }
+        if (api_param_bool(req, params, key, &b) < 0)
+                return -EINVAL;
+        *ret = b;
         return 0;
 }

@@ -1,8 +1,9 @@
 /* containerctl-monitor: one per container. Creates the container init
- * through daemon/runtime, holds its stdout/stderr pipes, writes the CRI log,
- * streams frames to attached clients, serves start/attach/signal on fd 3 and
- * <run-dir>/monitor.sock, records the exit in exit.json and removes the
- * cgroup. Single-threaded, one poll() loop; outlives a daemon restart. */
+ * through daemon/runtime, holds its stdio (pipes or pty master), writes the
+ * CRI log, relays frames to and from attached clients, runs exec sessions,
+ * serves the ops of monitor-proto.h on fd 3 and <run-dir>/monitor.sock,
+ * records the exit in exit.json and removes the cgroup. Single-threaded,
+ * one poll() loop; outlives a daemon restart. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -36,38 +37,39 @@
 #endif
 
 #define CONNS_MAX 8
-#define DRAIN_MS 200
-#define FLUSH_MS 500
-#define READ_CHUNK 65536
 
 struct monitor {
         const char *id, *bundle, *run_dir, *log_path;
+        uint64_t log_max_size; /* 0: unbounded */
+        unsigned log_max_files;
+        bool open_stdin, want_tty;
         char *sock_path;
         int ctl_fd;            /* fd 3: the spawn socketpair, -1 once closed */
         int listen_fd;         /* monitor.sock */
         int conns[CONNS_MAX];  /* control connections accepted on monitor.sock */
         size_t n_conns;
-        int out_fd, err_fd;    /* read ends of the container's stdout/stderr, -1 at EOF */
-        int log_fd;
         int sigchld_fd;
+        struct cri_log log;
         struct runtime_spec *spec;
         struct runtime_container *ctr;
         pid_t pid;
         int pidfd;
-        bool started, log_failed;
+        bool started;
         char *message;         /* why the container ended badly (exec failure) */
-        struct frame_clients clients;
+        struct session s;      /* the init's stdio */
+        struct exec_table execs;
 };
 
 static void
 usage(FILE *f)
 {
-        fputs("Usage: containerctl-monitor --id ID --bundle DIR --run-dir DIR --log FILE [--log-level LEVEL]\n"
+        fputs("Usage: containerctl-monitor --id ID --bundle DIR --run-dir DIR --log FILE\n"
+              "         [--stdin] [--tty] [--log-max-size BYTES] [--log-max-files N] [--log-level LEVEL]\n"
               "Spawns and babysits one container; fd 3 is the control socket to containerctld.\n", f);
 }
 
 static void
-send_event(struct monitor *m, int fd, json_t *ev)
+send_event(int fd, json_t *ev)
 {
         int r;
 
@@ -81,9 +83,20 @@ out:
 }
 
 static void
-reply_failed(struct monitor *m, int fd, const char *msg)
+reply_failed(int fd, const char *msg)
 {
-        send_event(m, fd, json_pack("{s:s, s:s}", "event", "failed", "message", msg));
+        send_event(fd, json_pack("{s:s, s:s}", "event", "failed", "message", msg));
+}
+
+/* Unsolicited events go to every control connection. Borrows ev. */
+static void
+broadcast(struct monitor *m, json_t *ev)
+{
+        for (size_t i = 0; ev && i < m->n_conns; i++)
+                if (m->conns[i] >= 0)
+                        (void) monitor_msg_send(m->conns[i], ev, -1);
+        if (ev && m->ctl_fd >= 0)
+                (void) monitor_msg_send(m->ctl_fd, ev, -1);
 }
 
 static void
@@ -96,14 +109,9 @@ cgroup_cleanup(struct monitor *m)
                 log_warning("%s", err->message);
 }
 
-static int
-pidfd_signal(int pidfd, int sig)
-{
-        return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? negative_errno() : 0;
-}
-
-/* Reaps children other than the init (we are a subreaper). The init is
- * reaped through its pidfd; WNOWAIT peeks so we never take it here. */
+/* Reaps children other than the init and the execs (we are a subreaper):
+ * those are reaped through their pidfds; WNOWAIT peeks so we never take
+ * them here. */
 static void
 reap_others(struct monitor *m)
 {
@@ -111,33 +119,74 @@ reap_others(struct monitor *m)
                 siginfo_t si = {};
                 if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
                         return;
-                if (si.si_pid == m->pid && m->pidfd >= 0)
+                if ((si.si_pid == m->pid && m->pidfd >= 0) || exec_is_tracked_pid(&m->execs, si.si_pid))
                         return;
                 (void) waitpid(si.si_pid, NULL, WNOHANG);
         }
 }
 
-/* Reads one chunk from a stream; logs it and frames it. Returns false at EOF. */
-static bool
-pump(struct monitor *m, int *fd, const char *stream, uint8_t frame_type)
+static unsigned
+msg_uint(json_t *msg, const char *key)
 {
-        static char buf[READ_CHUNK];
-        ssize_t n = read(*fd, buf, sizeof(buf));
+        json_t *v = json_object_get(msg, key);
+        json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+
+        return n > 0 && n <= 65535 ? (unsigned) n : 0;
+}
+
+static bool
+msg_stdin(json_t *msg)
+{
+        json_t *v = json_object_get(msg, "stdin");
+
+        return json_is_boolean(v) ? json_is_true(v) : true;
+}
+
+static void
+op_start(struct monitor *m, int fd, json_t *msg, int *pfd)
+{
+        _cleanup_error_ struct ctr_error *err = NULL;
         int r;
 
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                return true;
-        if (n <= 0) {
-                *fd = safe_close(*fd);
-                return false;
+        if (m->started) {
+                reply_failed(fd, "container already started");
+                return;
         }
-        r = cri_log_write(m->log_fd, now_ns(), stream, buf, (size_t) n);
-        if (r < 0 && !m->log_failed) {
-                log_warning_errno(r, "write log `%s`", m->log_path);
-                m->log_failed = true;
+        /* The size and the first reader exist before the command runs. */
+        (void) session_resize(&m->s, msg_uint(msg, "rows"), msg_uint(msg, "cols"));
+        if (*pfd >= 0 && session_attach(&m->s, TAKE_FD(*pfd), msg_stdin(msg), 0, 0, NULL) < 0)
+                log_warning("too many attached clients, start client not attached");
+        m->started = true;
+        r = runtime_start(m->ctr, &err);
+        if (r < 0) {
+                const char *why = err ? err->message : strerror(-r);
+                free(m->message);
+                m->message = strdup(why);
+                reply_failed(fd, why);
+                return;
         }
-        frame_clients_send(&m->clients, frame_type, buf, (size_t) n);
-        return true;
+        send_event(fd, json_pack("{s:s}", "event", "started"));
+}
+
+static void
+op_signal(struct monitor *m, int fd, json_t *msg)
+{
+        json_t *s = json_object_get(msg, "signal");
+        json_int_t sig = json_is_integer(s) ? json_integer_value(s) : 0;
+        char why[128];
+        int r;
+
+        if (sig < 1 || sig > 64) {
+                reply_failed(fd, "`signal` must be an integer 1-64");
+                return;
+        }
+        r = monitor_pidfd_signal(m->pidfd, (int) sig);
+        if (r < 0) {
+                snprintf(why, sizeof(why), "signal %d to pid %d: %s", (int) sig, (int) m->pid, strerror(-r));
+                reply_failed(fd, why);
+                return;
+        }
+        send_event(fd, json_pack("{s:s}", "event", "ok"));
 }
 
 static void
@@ -145,58 +194,33 @@ handle_command(struct monitor *m, int fd, json_t *msg, int passed_fd)
 {
         const char *op = json_string_value(json_object_get(msg, "op"));
         _cleanup_close_ int pfd = passed_fd;
-        _cleanup_error_ struct ctr_error *err = NULL;
+        json_t *reply;
         int r;
 
         if (!op) {
-                reply_failed(m, fd, "command without `op`");
+                reply_failed(fd, "command without `op`");
         } else if (strcmp(op, "start") == 0) {
-                if (m->started) {
-                        reply_failed(m, fd, "container already started");
-                        return;
-                }
-                if (pfd >= 0 && frame_clients_add(&m->clients, TAKE_FD(pfd)) < 0)
-                        log_warning("too many attached clients, start client not attached");
-                m->started = true;
-                r = runtime_start(m->ctr, &err);
-                if (r < 0) {
-                        const char *why = err ? err->message : strerror(-r);
-                        free(m->message);
-                        m->message = strdup(why);
-                        reply_failed(m, fd, why);
-                        return;
-                }
-                send_event(m, fd, json_pack("{s:s}", "event", "started"));
+                op_start(m, fd, msg, &pfd);
         } else if (strcmp(op, "attach") == 0) {
                 if (pfd < 0) {
-                        reply_failed(m, fd, "attach needs a connection (SCM_RIGHTS)");
+                        reply_failed(fd, "attach needs a connection (SCM_RIGHTS)");
                         return;
                 }
-                if (frame_clients_add(&m->clients, TAKE_FD(pfd)) < 0) {
-                        reply_failed(m, fd, "too many attached clients");
-                        return;
-                }
-                send_event(m, fd, json_pack("{s:s}", "event", "ok"));
-        } else if (strcmp(op, "signal") == 0) {
-                json_t *s = json_object_get(msg, "signal");
-                json_int_t sig = json_is_integer(s) ? json_integer_value(s) : 0;
-                char why[128];
-
-                if (sig < 1 || sig > 64) {
-                        reply_failed(m, fd, "`signal` must be an integer 1-64");
-                        return;
-                }
-                r = m->pidfd >= 0 ? pidfd_signal(m->pidfd, (int) sig) : -ESRCH;
+                r = session_attach(&m->s, TAKE_FD(pfd), msg_stdin(msg), msg_uint(msg, "rows"), msg_uint(msg, "cols"),
+                                   NULL);
                 if (r < 0) {
-                        snprintf(why, sizeof(why), "signal %d to pid %d: %s", (int) sig, (int) m->pid, strerror(-r));
-                        reply_failed(m, fd, why);
+                        reply_failed(fd, r == -EBUSY ? "too many attached clients" : "attach failed");
                         return;
                 }
-                send_event(m, fd, json_pack("{s:s}", "event", "ok"));
+                send_event(fd, json_pack("{s:s}", "event", "ok"));
+        } else if (strcmp(op, "signal") == 0) {
+                op_signal(m, fd, msg);
+        } else if ((reply = exec_handle_op(&m->execs, op, msg, &pfd, m->spec, m->started ? m->pidfd : -1))) {
+                send_event(fd, reply);
         } else {
                 char why[128];
                 snprintf(why, sizeof(why), "unknown op `%.64s`", op);
-                reply_failed(m, fd, why);
+                reply_failed(fd, why);
         }
 }
 
@@ -207,7 +231,7 @@ abandon(struct monitor *m)
         siginfo_t si;
 
         log_info("daemon went away before start, killing the container");
-        (void) pidfd_signal(m->pidfd, SIGKILL);
+        (void) monitor_pidfd_signal(m->pidfd, SIGKILL);
         (void) waitid(P_PIDFD, (id_t) m->pidfd, &si, WEXITED);
         cgroup_cleanup(m);
         unlink(m->sock_path);
@@ -225,7 +249,7 @@ read_command(struct monitor *m, int fd)
         if (r == -EAGAIN)
                 return true;
         if (r == -EBADMSG || r == -EMSGSIZE) {
-                reply_failed(m, fd, "malformed command: expected one JSON object");
+                reply_failed(fd, "malformed command: expected one JSON object");
                 return true;
         }
         if (r < 0)
@@ -280,59 +304,38 @@ listen_socket(struct monitor *m, struct ctr_error **err)
         return 0;
 }
 
-/* Polls only the pipes and the clients' output until the deadline. */
 static void
-drain_and_flush(struct monitor *m, bool pipes, int64_t deadline_ms)
+record_exit(struct monitor *m, int code, const char *signame, int64_t ns)
 {
-        for (;;) {
-                struct pollfd p[2 + FRAME_CLIENTS_MAX];
-                size_t n = 0, first_client;
-                int64_t left = deadline_ms - now_monotonic_ms();
+        _cleanup_error_ struct ctr_error *err = NULL;
+        _cleanup_free_ char *exit_path = NULL, *text = NULL;
+        char ts[64];
+        json_t *rec;
 
-                if (pipes && m->out_fd >= 0)
-                        p[n++] = (struct pollfd){ .fd = m->out_fd, .events = POLLIN };
-                if (pipes && m->err_fd >= 0)
-                        p[n++] = (struct pollfd){ .fd = m->err_fd, .events = POLLIN };
-                first_client = n;
-                for (size_t i = 0; i < m->clients.n; i++)
-                        p[n++] = (struct pollfd){ .fd = m->clients.c[i].fd,
-                                                  .events = m->clients.c[i].off < m->clients.c[i].len ? POLLOUT : 0 };
-                if (first_client == 0 && !frame_clients_pending(&m->clients))
-                        return;
-                if (left <= 0 || poll(p, n, (int) left) <= 0)
-                        return;
-                for (size_t i = 0; i < first_client; i++) {
-                        if (!p[i].revents)
-                                continue;
-                        if (p[i].fd == m->out_fd)
-                                pump(m, &m->out_fd, "stdout", PROTO_FRAME_STDOUT);
-                        else if (p[i].fd == m->err_fd)
-                                pump(m, &m->err_fd, "stderr", PROTO_FRAME_STDERR);
-                }
-                /* pump() may have dropped clients: match by fd. */
-                for (size_t k = n; k-- > first_client;) {
-                        size_t i = k - first_client;
-                        if (!p[k].revents || i >= m->clients.n || m->clients.c[i].fd != p[k].fd)
-                                continue;
-                        if (p[k].revents & (POLLERR | POLLHUP))
-                                frame_clients_drop(&m->clients, i);
-                        else
-                                frame_clients_flush_one(&m->clients, i);
-                }
-        }
+        format_rfc3339(ns, ts, sizeof(ts));
+        rec = json_pack("{s:i, s:s?, s:s, s:I, s:s?}", "exit_code", code, "signal", signame, "finished_at", ts,
+                        "finished_ns", (json_int_t) ns, "message", m->message);
+        if (!signame && rec)
+                json_object_set_new(rec, "signal", json_null());
+        if (!m->message && rec)
+                json_object_set_new(rec, "message", json_null());
+        text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+        json_decref(rec);
+        exit_path = path_join(m->run_dir, MONITOR_EXIT_FILE);
+        if (!text || !exit_path || write_file_atomic(exit_path, text, strlen(text), 0644, &err) < 0)
+                log_error("record exit: %s", err ? err->message : "out of memory");
 }
 
 static _noreturn_ void
 finish(struct monitor *m)
 {
-        _cleanup_error_ struct ctr_error *err = NULL;
-        _cleanup_free_ char *exit_path = NULL, *text = NULL;
+        _cleanup_free_ char *exit_json = NULL;
         const char *signame = NULL;
-        char ts[64];
         siginfo_t si = {};
-        int64_t ns;
+        int64_t ns, deadline;
         int code;
-        json_t *rec, *frame, *ev;
+        json_t *events = json_array(), *ev, *x;
+        size_t i;
 
         if (waitid(P_PIDFD, (id_t) m->pidfd, &si, WEXITED) < 0)
                 log_warning("reap pid %d: %m", (int) m->pid);
@@ -347,155 +350,159 @@ finish(struct monitor *m)
         log_debug("container init %d exited with %d", (int) m->pid, code);
 
         /* Orphans may hold the pipes open: drain, but not forever. */
-        drain_and_flush(m, true, now_monotonic_ms() + DRAIN_MS);
-        m->out_fd = safe_close(m->out_fd);
-        m->err_fd = safe_close(m->err_fd);
+        session_drain(&m->s, now_monotonic_ms() + MONITOR_DRAIN_MS);
+        record_exit(m, code, signame, ns);
 
-        format_rfc3339(ns, ts, sizeof(ts));
-        rec = json_pack("{s:i, s:s?, s:s, s:I, s:s?}", "exit_code", code, "signal", signame, "finished_at", ts,
-                        "finished_ns", (json_int_t) ns, "message", m->message);
-        if (!signame && rec)
-                json_object_set_new(rec, "signal", json_null());
-        if (!m->message && rec)
-                json_object_set_new(rec, "message", json_null());
-        text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
-        exit_path = path_join(m->run_dir, MONITOR_EXIT_FILE);
-        if (!text || !exit_path || write_file_atomic(exit_path, text, strlen(text), 0644, &err) < 0)
-                log_error("record exit: %s", err ? err->message : "out of memory");
-        json_decref(rec);
-
-        frame = json_pack("{s:i, s:s*}", "exit_code", code, "signal", signame);
-        free(text);
-        text = frame ? json_dumps(frame, JSON_COMPACT) : NULL;
-        json_decref(frame);
-        if (text) {
-                frame_clients_send(&m->clients, PROTO_FRAME_EXIT, text, strlen(text));
-                drain_and_flush(m, false, now_monotonic_ms() + FLUSH_MS);
-        }
-        frame_clients_free(&m->clients);
+        /* Execs die with the init's pid namespace; end their streams too. */
+        exec_table_shutdown(&m->execs, events);
+        exit_json = monitor_exit_json(code, signame);
+        deadline = now_monotonic_ms() + MONITOR_FLUSH_MS;
+        session_finish(&m->s, exit_json, deadline);
+        session_flush_clients(&m->s, deadline);
+        exec_table_flush(&m->execs, deadline);
 
         /* The cgroup goes before "exited", so whoever hears it finds the
          * container fully gone. */
         cgroup_cleanup(m);
         unlink(m->sock_path);
+        json_array_foreach(events, i, x)
+                broadcast(m, x);
+        json_decref(events);
         ev = json_pack("{s:s, s:i, s:s*, s:s*}", "event", "exited", "exit_code", code, "signal", signame,
                        "message", m->message);
-        for (size_t i = 0; ev && i < m->n_conns; i++)
-                (void) monitor_msg_send(m->conns[i], ev, -1);
-        if (m->ctl_fd >= 0)
-                (void) monitor_msg_send(m->ctl_fd, ev, -1);
+        broadcast(m, ev);
         json_decref(ev);
         _exit(0);
 }
 
 static void
+fill_pollset(struct monitor *m, struct pollset *ps)
+{
+        ps->n = 0;
+        ps->deadline_ms = INT64_MAX;
+        if (m->ctl_fd >= 0)
+                pollset_add(ps, m->ctl_fd, POLLIN, PK_CTL, NULL, NULL, 0);
+        pollset_add(ps, m->listen_fd, POLLIN, PK_LISTEN, NULL, NULL, 0);
+        for (size_t i = 0; i < m->n_conns; i++)
+                pollset_add(ps, m->conns[i], POLLIN, PK_CONN, NULL, NULL, i);
+        pollset_add(ps, m->pidfd, POLLIN, PK_INIT_PIDFD, NULL, NULL, 0);
+        pollset_add(ps, m->sigchld_fd, POLLIN, PK_SIGCHLD, NULL, NULL, 0);
+        session_poll(&m->s, ps);
+        exec_table_poll(&m->execs, ps, now_monotonic_ms());
+}
+
+static void
+handle_control(struct monitor *m, struct pollset *ps, size_t k)
+{
+        struct poll_tag *t = &ps->t[k];
+        struct signalfd_siginfo ssi;
+
+        switch (t->kind) {
+        case PK_CTL:
+                if (!read_command(m, m->ctl_fd)) {
+                        if (!m->started)
+                                abandon(m);
+                        log_debug("daemon closed the control channel; running on");
+                        m->ctl_fd = safe_close(m->ctl_fd);
+                }
+                break;
+        case PK_CONN:
+                if (!read_command(m, m->conns[t->i]))
+                        m->conns[t->i] = safe_close(m->conns[t->i]);
+                break;
+        case PK_LISTEN:
+                accept_conn(m);
+                break;
+        case PK_SIGCHLD:
+                while (read(m->sigchld_fd, &ssi, sizeof(ssi)) > 0)
+                        ;
+                break;
+        default:
+                break;
+        }
+}
+
+static void
 loop(struct monitor *m)
 {
-        for (;;) {
-                struct pollfd p[6 + CONNS_MAX + FRAME_CLIENTS_MAX];
-                enum { T_CTL, T_LISTEN, T_CONN, T_OUT, T_ERR, T_PIDFD, T_SIGCHLD, T_CLIENT } tag[ARRAY_SIZE(p)];
-                size_t idx[ARRAY_SIZE(p)], n = 0;
+        struct pollset ps = {};
+        json_t *events, *ev;
+        size_t i;
 
-#define ADD(f, ev, t, i) do { p[n] = (struct pollfd){ .fd = (f), .events = (ev) }; tag[n] = (t); idx[n] = (i); n++; } while (0)
-                if (m->ctl_fd >= 0)
-                        ADD(m->ctl_fd, POLLIN, T_CTL, 0);
-                ADD(m->listen_fd, POLLIN, T_LISTEN, 0);
-                for (size_t i = 0; i < m->n_conns; i++)
-                        ADD(m->conns[i], POLLIN, T_CONN, i);
-                if (m->out_fd >= 0)
-                        ADD(m->out_fd, POLLIN, T_OUT, 0);
-                if (m->err_fd >= 0)
-                        ADD(m->err_fd, POLLIN, T_ERR, 0);
-                ADD(m->pidfd, POLLIN, T_PIDFD, 0);
-                ADD(m->sigchld_fd, POLLIN, T_SIGCHLD, 0);
-                for (size_t i = 0; i < m->clients.n; i++) {
-                        const struct frame_client *c = &m->clients.c[i];
-                        ADD(c->fd, (c->read_eof ? 0 : POLLIN) | (c->off < c->len ? POLLOUT : 0), T_CLIENT, i);
-                }
-#undef ADD
-                if (poll(p, n, -1) < 0) {
+        for (;;) {
+                int64_t now = now_monotonic_ms();
+                int timeout;
+                bool init_exited = false;
+
+                fill_pollset(m, &ps);
+                timeout = ps.deadline_ms == INT64_MAX ? -1 :
+                          ps.deadline_ms <= now ? 0 : (int) MIN_SIZE(ps.deadline_ms - now, 60000);
+                if (poll(ps.p, ps.n, timeout) < 0) {
                         if (errno == EINTR)
                                 continue;
                         log_error("poll: %m");
                         return;
                 }
-                /* Output first, so nothing written before the exit is lost. */
-                for (size_t k = 0; k < n; k++) {
-                        if (!p[k].revents)
-                                continue;
-                        if (tag[k] == T_OUT)
-                                pump(m, &m->out_fd, "stdout", PROTO_FRAME_STDOUT);
-                        else if (tag[k] == T_ERR)
-                                pump(m, &m->err_fd, "stderr", PROTO_FRAME_STDERR);
+                /* Output first, so nothing written before an exit is lost. */
+                for (size_t k = 0; k < ps.n; k++) {
+                        enum poll_kind kd = ps.t[k].kind;
+                        if (ps.p[k].revents && (kd == PK_OUT || kd == PK_ERR || kd == PK_PTY))
+                                session_handle(ps.t[k].a, &ps.t[k], ps.p[k].revents);
                 }
-                /* Clients and connections in reverse, so drops do not shift
-                 * the indices still to visit. */
-                for (size_t k = n; k-- > 0;) {
-                        if (!p[k].revents)
+                /* Clients and pidfds next; dropped clients stay allocated
+                 * until the sweep below, so the tags stay valid. */
+                for (size_t k = 0; k < ps.n; k++) {
+                        if (!ps.p[k].revents)
                                 continue;
-                        switch (tag[k]) {
-                        case T_CLIENT:
-                                /* pump() may have dropped clients: match by fd. */
-                                if (idx[k] >= m->clients.n || m->clients.c[idx[k]].fd != p[k].fd)
-                                        break;
-                                if ((p[k].revents & POLLOUT) && !frame_clients_flush_one(&m->clients, idx[k]))
-                                        break;
-                                if (p[k].revents & (POLLERR | POLLHUP))
-                                        frame_clients_drop(&m->clients, idx[k]);
-                                else if (p[k].revents & POLLIN)
-                                        frame_clients_read_one(&m->clients, idx[k]);
+                        switch (ps.t[k].kind) {
+                        case PK_IN:
+                        case PK_CLIENT:
+                                session_handle(ps.t[k].a, &ps.t[k], ps.p[k].revents);
                                 break;
-                        case T_CONN:
-                                if (!read_command(m, m->conns[idx[k]])) {
-                                        safe_close(m->conns[idx[k]]);
-                                        m->conns[idx[k]] = m->conns[--m->n_conns];
-                                }
+                        case PK_EXEC_PIDFD:
+                                exec_reaped(ps.t[k].a);
+                                break;
+                        case PK_INIT_PIDFD:
+                                init_exited = true;
                                 break;
                         default:
+                                handle_control(m, &ps, k);
                                 break;
                         }
                 }
-                for (size_t k = 0; k < n; k++) {
-                        if (!p[k].revents)
-                                continue;
-                        switch (tag[k]) {
-                        case T_CTL:
-                                if (!read_command(m, m->ctl_fd)) {
-                                        if (!m->started)
-                                                abandon(m);
-                                        log_debug("daemon closed the control channel; running on");
-                                        m->ctl_fd = safe_close(m->ctl_fd);
-                                }
-                                break;
-                        case T_LISTEN:
-                                accept_conn(m);
-                                break;
-                        case T_SIGCHLD: {
-                                struct signalfd_siginfo ssi;
-                                while (read(m->sigchld_fd, &ssi, sizeof(ssi)) > 0)
-                                        ;
-                                reap_others(m);
-                                break;
-                        }
-                        case T_PIDFD:
-                                finish(m);
-                        default:
-                                break;
-                        }
+                /* Control connections that closed. */
+                for (size_t k = 0; k < m->n_conns;)
+                        if (m->conns[k] < 0)
+                                m->conns[k] = m->conns[--m->n_conns];
+                        else
+                                k++;
+                if (init_exited) {
+                        free(ps.p);
+                        free(ps.t);
+                        finish(m);
                 }
+                events = json_array();
+                exec_table_tick(&m->execs, now_monotonic_ms(), events);
+                json_array_foreach(events, i, ev)
+                        broadcast(m, ev);
+                json_decref(events);
+                frame_clients_sweep(&m->s.clients, now_monotonic_ms());
+                reap_others(m);
         }
 }
-
 static int
 parse_args(struct monitor *m, int argc, char **argv)
 {
         static const struct option opts[] = {
                 { "id", required_argument, NULL, 'i' },        { "bundle", required_argument, NULL, 'b' },
                 { "run-dir", required_argument, NULL, 'r' },   { "log", required_argument, NULL, 'l' },
-                { "log-level", required_argument, NULL, 'L' }, { "help", no_argument, NULL, 'h' },
+                { "log-level", required_argument, NULL, 'L' }, { "stdin", no_argument, NULL, 's' },
+                { "tty", no_argument, NULL, 't' },             { "log-max-size", required_argument, NULL, 'S' },
+                { "log-max-files", required_argument, NULL, 'F' }, { "help", no_argument, NULL, 'h' },
                 {},
         };
         int c, level;
+        int64_t v;
 
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
                 switch (c) {
@@ -503,6 +510,22 @@ parse_args(struct monitor *m, int argc, char **argv)
                 case 'b': m->bundle = optarg; break;
                 case 'r': m->run_dir = optarg; break;
                 case 'l': m->log_path = optarg; break;
+                case 's': m->open_stdin = true; break;
+                case 't': m->want_tty = true; break;
+                case 'S':
+                        if (parse_int_range(optarg, 0, INT64_MAX, &v) < 0) {
+                                fprintf(stderr, "invalid --log-max-size `%s`\n", optarg);
+                                return -EINVAL;
+                        }
+                        m->log_max_size = (uint64_t) v;
+                        break;
+                case 'F':
+                        if (parse_int_range(optarg, 1, 1000, &v) < 0) {
+                                fprintf(stderr, "invalid --log-max-files `%s` (1-1000)\n", optarg);
+                                return -EINVAL;
+                        }
+                        m->log_max_files = (unsigned) v;
+                        break;
                 case 'L':
                         level = log_level_from_string(optarg);
                         if (level < 0) {
@@ -527,6 +550,7 @@ static int
 setup(struct monitor *m, struct ctr_error **err)
 {
         sigset_t mask;
+        int r;
 
         /* Only fd 0-2 and the control socket are ours to keep. */
         if (fcntl(MONITOR_CONTROL_FD, F_SETFD, FD_CLOEXEC) < 0)
@@ -547,23 +571,24 @@ setup(struct monitor *m, struct ctr_error **err)
         m->sigchld_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         if (m->sigchld_fd < 0)
                 return ctr_error_sys(err, errno, "signalfd");
-        m->log_fd = open(m->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
-        if (m->log_fd < 0)
-                return ctr_error_sys(err, errno, "open log `%s`", m->log_path);
+        r = cri_log_open(&m->log, m->log_path, m->log_max_size, m->log_max_files, err);
+        if (r < 0)
+                return r;
         m->sock_path = path_join(m->run_dir, MONITOR_SOCKET_NAME);
         if (!m->sock_path)
                 return ctr_error_sys(err, ENOMEM, "socket path");
         return 0;
 }
 
-/* Loads the spec and creates the init, stdio wired to our pipes. On
- * failure *ret_code is the exit code to report. */
+/* Loads the spec and creates the init, stdio wired to our pipes, or to a
+ * pty when the spec asks for a terminal. On failure *ret_code is the exit
+ * code to report. */
 static int
 spawn(struct monitor *m, int *ret_code, struct ctr_error **err)
 {
         _cleanup_free_ char *config = path_join(m->bundle, "config.json");
-        _cleanup_close_ int null_fd = -1, out_w = -1, err_w = -1;
-        int out_p[2], err_p[2], r;
+        _cleanup_close_ int in_r = -1, in_w = -1, out_r = -1, out_w = -1, err_r = -1, err_w = -1, pty = -1;
+        int p[2], r;
 
         *ret_code = 125;
         if (!config)
@@ -571,38 +596,53 @@ spawn(struct monitor *m, int *ret_code, struct ctr_error **err)
         r = runtime_spec_load(config, &m->spec, err);
         if (r < 0)
                 return r;
-        null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (null_fd < 0)
-                return ctr_error_sys(err, errno, "open `/dev/null`");
-        if (pipe2(out_p, O_CLOEXEC) < 0)
+        if (m->open_stdin) {
+                if (pipe2(p, O_CLOEXEC) < 0)
+                        return ctr_error_sys(err, errno, "pipe");
+                in_r = p[0];
+                in_w = p[1];
+        } else {
+                in_r = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (in_r < 0)
+                        return ctr_error_sys(err, errno, "open `/dev/null`");
+        }
+        if (pipe2(p, O_CLOEXEC) < 0)
                 return ctr_error_sys(err, errno, "pipe");
-        m->out_fd = out_p[0];
-        out_w = out_p[1];
-        if (pipe2(err_p, O_CLOEXEC) < 0)
+        out_r = p[0];
+        out_w = p[1];
+        if (pipe2(p, O_CLOEXEC) < 0)
                 return ctr_error_sys(err, errno, "pipe");
-        m->err_fd = err_p[0];
-        err_w = err_p[1];
-        if (fcntl(m->out_fd, F_SETFL, O_NONBLOCK) < 0 || fcntl(m->err_fd, F_SETFL, O_NONBLOCK) < 0)
-                return ctr_error_sys(err, errno, "set pipes non-blocking");
-        r = runtime_create(m->spec, &(struct runtime_stdio){ null_fd, out_w, err_w }, &m->ctr, ret_code, err);
+        err_r = p[0];
+        err_w = p[1];
+        r = runtime_create(m->spec, &(struct runtime_stdio){ in_r, out_w, err_w }, &m->ctr, ret_code, err);
         if (r < 0)
                 return r;
         m->pid = runtime_container_pid(m->ctr);
         m->pidfd = runtime_container_pidfd(m->ctr);
+        pty = runtime_container_take_pty(m->ctr);
+        if (m->want_tty && pty < 0)
+                log_warning("--tty given but the spec has no process.terminal: using pipes");
+        /* Our copies of the child's ends close here (cleanup), so EOF
+         * comes when the container's last writer is gone. */
+        r = session_init(&m->s, "container", TAKE_FD(pty), m->open_stdin, TAKE_FD(in_w), TAKE_FD(out_r),
+                         TAKE_FD(err_r));
+        if (r < 0)
+                return ctr_error_sys(err, -r, "set up the container's stdio");
+        m->s.log = &m->log;
+        m->s.pace = PACE_BOUNDED;
         return 0;
-        /* Our copies of the write ends close here, so EOF comes when the
-         * container's last writer is gone. */
 }
 
 int
 main(int argc, char **argv)
 {
         static char ident[64];
-        struct monitor m = { .ctl_fd = -1, .listen_fd = -1, .out_fd = -1, .err_fd = -1, .log_fd = -1,
-                             .sigchld_fd = -1, .pidfd = -1 };
+        struct monitor m = { .ctl_fd = -1, .listen_fd = -1, .sigchld_fd = -1, .pidfd = -1, .log_max_files = 1,
+                             .log = { .fd = -1 } };
         _cleanup_error_ struct ctr_error *err = NULL;
         int r, code = 125;
 
+        session_init(&m.s, "container", -1, false, -1, -1, -1);
         if (parse_args(&m, argc, argv) < 0)
                 return 2;
         snprintf(ident, sizeof(ident), "containerctl-monitor[%.12s]", m.id);
@@ -621,20 +661,22 @@ main(int argc, char **argv)
                 log_debug("create failed: %s", why);
                 if (m.ctr) {
                         siginfo_t si;
-                        (void) pidfd_signal(m.pidfd, SIGKILL);
+                        (void) monitor_pidfd_signal(m.pidfd, SIGKILL);
                         (void) waitid(P_PIDFD, (id_t) m.pidfd, &si, WEXITED);
                 }
                 cgroup_cleanup(&m);
                 if (m.sock_path)
                         unlink(m.sock_path);
-                send_event(&m, MONITOR_CONTROL_FD,
+                send_event(MONITOR_CONTROL_FD,
                            json_pack("{s:s, s:i, s:s}", "event", "error", "exit_code", code, "message", why));
+                session_free(&m.s);
+                cri_log_close(&m.log);
                 runtime_container_free(m.ctr);
                 runtime_spec_free(m.spec);
                 free(m.sock_path);
                 return 1;
         }
-        send_event(&m, m.ctl_fd, json_pack("{s:s, s:i}", "event", "created", "pid", (int) m.pid));
+        send_event(m.ctl_fd, json_pack("{s:s, s:i}", "event", "created", "pid", (int) m.pid));
         loop(&m);
         return 1;
 }

@@ -1,45 +1,273 @@
-/* Internals of containerctl-monitor: the CRI log writer and the attached
- * frame clients. The program itself (argument parsing, the poll loop, the
- * container's life) is main.c. Single-threaded; nothing here blocks. */
+/* Internals of containerctl-monitor: the CRI log writer with rotation, the
+ * attached frame clients and their input parser, the exec output ring, the
+ * per-process stdio relay (session) and the exec table. The program itself
+ * (arguments, the poll loop, the init's life) is main.c. Single-threaded;
+ * nothing here blocks except the synchronous log write (back-pressure). */
 #pragma once
 
+#include <jansson.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
-/* Appends data read from the container's stream ("stdout"/"stderr") to
- * the log fd in the CRI format: one "<RFC3339Nano> <stream> <F|P> <line>\n"
- * record per line, F when the line ended with '\n' (not repeated), P for a
- * trailing partial line. One write(2) per call. Returns 0 or -errno. */
-int cri_log_write(int fd, int64_t now_ns, const char *stream, const char *data, size_t len);
+#include "common/error.h"
+#include "proto/proto.h"
 
-/* A client connection that gets the container's output as proto frames. */
+#define MIN_SIZE(a, b) ((size_t) (a) < (size_t) (b) ? (size_t) (a) : (size_t) (b))
+
+struct runtime_spec;
+struct runtime_container;
+
+/* ---- cri-log.c: the console log ---------------------------------------- */
+
+/* console.log in the CRI format: one "<RFC3339Nano> <stream> <F|P> <line>\n"
+ * record per line. When max_size > 0 and a record would take the file past
+ * it, the file is rotated first (console.log -> .1 -> .2 ..., at most
+ * max_files files in all, console.log included), so a record is never split
+ * across files. console.log always exists: the old file is hard-linked to
+ * .1 and a fresh file renamed over console.log, so a follower sees the inode
+ * change only after the old file is complete. */
+struct cri_log {
+        int fd;
+        char *path;
+        uint64_t size;      /* bytes in the current file */
+        uint64_t max_size;  /* 0: unbounded, never rotated */
+        unsigned max_files; /* >= 1 */
+        bool failed;        /* a write or rotation failed (logged once) */
+};
+
+/* Opens (appends to) path. Returns 0 or -errno with *err set. */
+int cri_log_open(struct cri_log *l, const char *path, uint64_t max_size, unsigned max_files,
+                 struct ctr_error **err);
+/* Appends data read from stream ("stdout"/"stderr"): F records for lines
+ * ending in '\n', a P record for a trailing partial line. Writes
+ * synchronously (a slow disk slows the container, memory does not grow).
+ * Returns 0 or -errno. */
+int cri_log_write(struct cri_log *l, int64_t now_ns, const char *stream, const char *data, size_t len);
+void cri_log_close(struct cri_log *l);
+
+/* ---- frame-client.c: attached clients ----------------------------------- */
+
+/* Output queued for one client beyond this disconnects it: a slow attacher
+ * never stalls the container or the other attachers. */
 #define FRAME_CLIENT_MAX_BUFFER (1024 * 1024)
 #define FRAME_CLIENTS_MAX 32
+/* A CONTROL frame from a client is at most this long (else invalid). */
+#define FRAME_CONTROL_MAX 4096
+
+/* Incremental decoder of a client's frames. STDIN payload is handed on as
+ * it arrives, CONTROL payload whole; STDOUT/STDERR/EXIT frames from a
+ * client are skipped. */
+struct frame_parser {
+        uint8_t hdr[PROTO_FRAME_HEADER_SIZE];
+        size_t hdr_len;
+        bool in_payload;
+        uint8_t type;
+        uint32_t left;      /* payload bytes still to come */
+        char ctl[FRAME_CONTROL_MAX];
+        size_t ctl_len;
+};
+
+struct frame_sink {
+        void (*stdin_data)(void *ud, const uint8_t *p, size_t n);
+        /* Returns < 0 to refuse the frame (the client is then closed). */
+        int (*control)(void *ud, const char *json, size_t n);
+};
+
+/* Returns 0, -EBADMSG (unknown type, non-zero padding, refused control
+ * frame) or -EMSGSIZE (length > PROTO_MAX_FRAME, control > FRAME_CONTROL_MAX). */
+int frame_parser_feed(struct frame_parser *p, const uint8_t *data, size_t n, const struct frame_sink *sink,
+                      void *ud);
 
 struct frame_client {
         int fd;
-        uint8_t *buf;      /* pending bytes, buf[off..len) */
+        uint8_t *buf;       /* pending output, buf[off..len) */
         size_t off, len, cap;
-        bool read_eof;     /* peer shut down its writing side: stop polling input */
+        bool stdin;         /* its STDIN frames reach the process */
+        bool read_eof;      /* peer shut down its writing side */
+        bool closing;       /* EXIT queued: dropped once flushed or at close_deadline_ms */
+        bool dead;          /* fd closed; freed by frame_clients_sweep() */
+        int64_t close_deadline_ms;
+        int64_t caught_up_ms; /* last time its queue was <= SESSION_PACE_HIGH */
+        struct frame_parser parser;
 };
 
 struct frame_clients {
-        struct frame_client c[FRAME_CLIENTS_MAX];
+        struct frame_client *c[FRAME_CLIENTS_MAX];
         size_t n;
 };
 
-/* Takes ownership of fd (made non-blocking). -EBUSY if full: fd closed. */
-int frame_clients_add(struct frame_clients *cs, int fd);
-/* Queues one frame to every client; a client whose buffer would exceed
- * FRAME_CLIENT_MAX_BUFFER or whose socket failed is dropped. */
+/* Takes ownership of fd (made non-blocking). -EBUSY if full (fd closed). */
+int frame_clients_add(struct frame_clients *cs, int fd, bool forward_stdin, struct frame_client **ret);
+/* Queues one frame to every live client not closing; a client whose queue
+ * would exceed FRAME_CLIENT_MAX_BUFFER, or whose socket failed, is dropped. */
 void frame_clients_send(struct frame_clients *cs, uint8_t type, const void *data, size_t len);
-/* Writes pending bytes of client i (on POLLOUT); drops it on error.
- * Returns false if the client was dropped (indices shift). */
-bool frame_clients_flush_one(struct frame_clients *cs, size_t i);
-/* Input from client i (on POLLIN): discarded; at EOF stops reading but
- * keeps sending (the peer may have shut down only its writing side). */
-bool frame_clients_read_one(struct frame_clients *cs, size_t i);
-void frame_clients_drop(struct frame_clients *cs, size_t i);
+/* The same for one client. Returns 0, or -errno if it was dropped. */
+int frame_client_send(struct frame_client *c, uint8_t type, const void *data, size_t len);
+/* Writes pending bytes (on POLLOUT); drops the client on error, and a
+ * closing client once empty. Returns false if dropped. */
+bool frame_client_flush(struct frame_client *c);
+/* Reads at most max bytes (on POLLIN) into the parser; at EOF sets
+ * read_eof; drops the client on a socket error or an invalid frame. */
+void frame_client_read(struct frame_client *c, size_t max, const struct frame_sink *sink, void *ud);
+/* Closes the fd and marks the client dead (freed by the sweep). */
+void frame_client_drop(struct frame_client *c);
+/* Queues EXIT to every live client and marks them closing. */
+void frame_clients_close_all(struct frame_clients *cs, const char *exit_json, int64_t deadline_ms);
+/* Drops closing clients past their deadline, frees dead ones. */
+void frame_clients_sweep(struct frame_clients *cs, int64_t now_ms);
 bool frame_clients_pending(const struct frame_clients *cs);
 void frame_clients_free(struct frame_clients *cs);
+
+/* ---- ring.c: recent output of an exec ------------------------------------ */
+
+#define RING_MAX (64 * 1024)
+#define RING_RECORD_HEADER 5
+
+/* Output records (stream type + bytes), the oldest dropped whole to keep
+ * the total (headers included) within RING_MAX. */
+struct ring {
+        uint8_t *buf;
+        size_t start, end;
+};
+int ring_append(struct ring *r, uint8_t type, const void *p, size_t n);
+/* Payload bytes that fit without dropping anything. */
+size_t ring_room(const struct ring *r);
+/* Iterates records: *pos starts at 0. Returns false at the end. */
+bool ring_next(const struct ring *r, size_t *pos, uint8_t *ret_type, const uint8_t **ret_data, size_t *ret_len);
+void ring_free(struct ring *r);
+
+/* ---- the poll set, filled by main.c, session.c and exec.c ---------------- */
+
+enum poll_kind {
+        PK_CTL, PK_LISTEN, PK_CONN, PK_INIT_PIDFD, PK_SIGCHLD,
+        PK_OUT, PK_ERR, PK_IN, PK_PTY, PK_CLIENT, PK_EXEC_PIDFD,
+};
+
+struct poll_tag {
+        enum poll_kind kind;
+        void *a, *b;        /* session/exec and client, by kind */
+        size_t i;
+};
+
+struct pollset {
+        struct pollfd *p;
+        struct poll_tag *t;
+        size_t n, cap;
+        int64_t deadline_ms; /* earliest timer, INT64_MAX if none */
+};
+int pollset_add(struct pollset *ps, int fd, short events, enum poll_kind kind, void *a, void *b, size_t i);
+void pollset_deadline(struct pollset *ps, int64_t ms);
+
+/* ---- session.c: one process's stdio relay ------------------------------- */
+
+/* Bytes from clients waiting for the process's stdin. When full, clients
+ * that forward stdin are not read (back-pressure to them, bounded memory). */
+#define SESSION_STDIN_MAX (64 * 1024)
+/* A paced session stops reading output while every client has more than
+ * SESSION_PACE_HIGH queued (well below FRAME_CLIENT_MAX_BUFFER): the
+ * process is slowed to the fastest client's pace instead of that client
+ * being dropped. PACE_EXEC waits for it as long as it takes (an exec's
+ * client is its consumer, as with a pipe). PACE_BOUNDED (the init) waits
+ * only for clients that were caught up within SESSION_STALL_MS: a stuck
+ * attacher holds the container for at most that long, then falls behind
+ * by FRAME_CLIENT_MAX_BUFFER and is dropped. */
+#define SESSION_PACE_HIGH (256 * 1024)
+#define SESSION_STALL_MS 500
+
+enum session_pace { PACE_NONE, PACE_BOUNDED, PACE_EXEC };
+/* Output is read in chunks up to this size (one frame each); output pipes
+ * are enlarged to the same size where allowed, to cut syscalls. A read
+ * then takes all a pipe holds, so records end where the writes did. */
+#define SESSION_READ_CHUNK (256 * 1024)
+#define SESSION_PIPE_SIZE SESSION_READ_CHUNK
+
+struct session {
+        const char *name;    /* for log messages */
+        int pty_fd;          /* pty master (owned), -1 without a tty */
+        int in_fd;           /* stdin pipe write end (owned) or pty_fd; -1 if none/closed */
+        int out_fd, err_fd;  /* output read ends (owned) or pty_fd; -1 at EOF */
+        uint8_t *in_buf;
+        size_t in_len;
+        bool stdin_closing;  /* close stdin once in_buf is written */
+        struct frame_clients clients;
+        struct cri_log *log; /* the init's session: console.log */
+        struct ring *ring;   /* exec sessions: recent output */
+        bool hold;           /* nobody attached yet: keep the ring, stop reading when full */
+        enum session_pace pace;
+};
+
+/* Takes ownership of the fds given (-1 for none). With pty_fd >= 0 the
+ * pty is output, and input too when forward_stdin. */
+int session_init(struct session *s, const char *name, int pty_fd, bool forward_stdin, int in_fd, int out_fd,
+                 int err_fd);
+void session_poll(struct session *s, struct pollset *ps);
+void session_handle(struct session *s, const struct poll_tag *t, short revents);
+/* Adds a client connection; stdin is forwarded only if the session has
+ * stdin. rows/cols > 0 resize the pty first. */
+int session_attach(struct session *s, int fd, bool want_stdin, unsigned rows, unsigned cols,
+                   struct frame_client **ret);
+int session_resize(struct session *s, unsigned rows, unsigned cols);
+/* Reads what is left in the output pipes until EOF or the deadline. */
+void session_drain(struct session *s, int64_t deadline_ms);
+bool session_output_open(const struct session *s);
+/* Closes the process's fds, sends EXIT to the clients (which then close
+ * once flushed, by deadline_ms at the latest). */
+void session_finish(struct session *s, const char *exit_json, int64_t deadline_ms);
+/* Flushes clients synchronously until all are gone or the deadline. */
+void session_flush_clients(struct session *s, int64_t deadline_ms);
+void session_free(struct session *s);
+
+/* ---- exec.c: exec sessions --------------------------------------------- */
+
+#define EXECS_MAX 64
+/* How long an exec started without "detach" keeps its output unread once
+ * the ring is full, waiting for the daemon's exec-attach: nothing the
+ * first attacher should see is dropped. */
+#define EXEC_HOLD_MS 5000
+#define MONITOR_DRAIN_MS 200
+#define MONITOR_FLUSH_MS 500
+
+struct exec {
+        char *id;
+        json_t *command;
+        bool tty, has_stdin;
+        bool running, finished, remove_on_exit, ever_attached;
+        bool hold;          /* see EXEC_HOLD_MS; mirrored into s.hold */
+        struct runtime_container *rc;
+        pid_t pid;
+        int pidfd;          /* owned by rc; -1 once reaped */
+        int exit_code;
+        const char *signame;
+        int64_t created_ns, finished_ns;
+        int64_t hold_until_ms, drain_until_ms;
+        struct ring ring;
+        struct session s;
+};
+
+struct exec_table {
+        struct exec *v[EXECS_MAX];
+        size_t n;
+};
+
+/* Handles op exec, exec-attach, exec-kill, exec-list, exec-remove. *fd is
+ * consumed (set to -1) when used. Returns the reply event (new reference). */
+json_t *exec_handle_op(struct exec_table *t, const char *op, json_t *msg, int *fd, const struct runtime_spec *spec,
+                       int init_pidfd);
+void exec_table_poll(struct exec_table *t, struct pollset *ps, int64_t now_ms);
+/* For PK_EXEC_PIDFD: reaps the exec. */
+void exec_reaped(struct exec *e);
+/* Timers and state changes; appends exec-exited events to events. */
+void exec_table_tick(struct exec_table *t, int64_t now_ms, json_t *events);
+bool exec_is_tracked_pid(const struct exec_table *t, pid_t pid);
+/* The init is gone: kills what runs, sends EXIT to every exec client. */
+void exec_table_shutdown(struct exec_table *t, json_t *events);
+void exec_table_flush(struct exec_table *t, int64_t deadline_ms);
+void exec_table_free(struct exec_table *t);
+
+/* Shared helpers (session.c). */
+int monitor_pidfd_signal(int pidfd, int sig);
+/* {"exit_code":N[,"signal":"SIGX"]} for a waitid() result; malloc'd. */
+char *monitor_exit_json(int code, const char *signame);

@@ -1,7 +1,8 @@
-/* Who the container init becomes: capability bounding set, groups, gid,
- * uid, then the effective/permitted/inheritable/ambient sets from
- * process.capabilities (libcap). Without process.capabilities nothing is
- * dropped: root keeps every capability. Runs in the child only. */
+/* Who the container init (or an exec) becomes: capability bounding set,
+ * groups, gid, uid (ctx->proc), then the effective/permitted/inheritable/
+ * ambient sets from process.capabilities (libcap). Without
+ * process.capabilities nothing is dropped: root keeps every capability.
+ * Runs in the child only. */
 #include "daemon/runtime/child.h"
 
 #include <errno.h>
@@ -40,18 +41,18 @@ child_drop_bounding_set(struct child_ctx *ctx, struct ctr_error **err)
 int
 child_switch_user(struct child_ctx *ctx, struct ctr_error **err)
 {
-        const struct runtime_spec *s = ctx->spec;
+        const struct child_process *p = &ctx->proc;
 
-        if (s->has_capabilities && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+        if (ctx->spec->has_capabilities && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
                 return ctr_error_sys(err, errno, "set keep-caps");
-        /* Always set the groups, also to none: the init must not inherit
-         * the monitor's supplementary groups. */
-        if (setgroups(s->n_additional_gids, s->additional_gids) < 0)
-                return ctr_error_sys(err, errno, "setgroups for %zu additional gids", s->n_additional_gids);
-        if (setresgid(s->gid, s->gid, s->gid) < 0)
-                return ctr_error_sys(err, errno, "setgid %u", (unsigned) s->gid);
-        if (setresuid(s->uid, s->uid, s->uid) < 0)
-                return ctr_error_sys(err, errno, "setuid %u", (unsigned) s->uid);
+        /* Always set the groups, also to none: the process must not
+         * inherit the monitor's supplementary groups. */
+        if (setgroups(p->n_groups, p->groups) < 0)
+                return ctr_error_sys(err, errno, "setgroups for %zu additional gids", p->n_groups);
+        if (setresgid(p->gid, p->gid, p->gid) < 0)
+                return ctr_error_sys(err, errno, "setgid %u", (unsigned) p->gid);
+        if (setresuid(p->uid, p->uid, p->uid) < 0)
+                return ctr_error_sys(err, errno, "setuid %u", (unsigned) p->uid);
         return 0;
 }
 

@@ -1,8 +1,9 @@
-/* The container init between clone3() and execve(): one table of named
- * steps, run in order. A failing step sends {step, errno, text} to the
- * parent over the sync socket and _exit()s; the child never logs and never
- * returns into the caller's code. Mount and identity steps live in
- * child-mounts.c and child-identity.c. */
+/* The child between clone3() and execve(): one table of named steps for
+ * the container init, one short table for an exec into a running
+ * container, each run in order. A failing step sends {step, errno, text}
+ * to the parent over the sync socket and _exit()s; the child never logs
+ * and never returns into the caller's code. Mount, identity and terminal
+ * steps live in child-mounts.c, child-identity.c and child-terminal.c. */
 #include "daemon/runtime/child.h"
 
 #include <errno.h>
@@ -112,12 +113,15 @@ step_join_namespaces(struct child_ctx *ctx, struct ctr_error **err)
 
 /* Why early: copy the caller's stdio fds out of the way (>= 3, CLOEXEC)
  * while the host's /dev/null is reachable for the missing ones; they are
- * put on 0, 1, 2 just before exec without number collisions. */
+ * put on 0, 1, 2 just before exec without number collisions. With a
+ * terminal the "terminal" step stashes the pty slave instead. */
 static int
 step_stash_stdio(struct child_ctx *ctx, struct ctr_error **err)
 {
         const int in[3] = { ctx->stdio->in_fd, ctx->stdio->out_fd, ctx->stdio->err_fd };
 
+        if (ctx->proc.terminal)
+                return 0;
         for (int i = 0; i < 3; i++) {
                 if (in[i] < 0)
                         ctx->stdio_fds[i] = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -207,8 +211,8 @@ step_no_new_privs(struct child_ctx *ctx, struct ctr_error **err)
 static int
 step_cwd(struct child_ctx *ctx, struct ctr_error **err)
 {
-        if (chdir(ctx->spec->cwd) < 0)
-                return ctr_error_sys(err, errno, "chdir to `%s`", ctx->spec->cwd);
+        if (chdir(ctx->proc.cwd) < 0)
+                return ctr_error_sys(err, errno, "chdir to `%s`", ctx->proc.cwd);
         return 0;
 }
 
@@ -217,8 +221,8 @@ step_cwd(struct child_ctx *ctx, struct ctr_error **err)
 static int
 step_resolve_command(struct child_ctx *ctx, struct ctr_error **err)
 {
-        const char *name = ctx->spec->args[0];
-        int r = runtime_find_executable(name, ctx->spec->env, &ctx->exec_path);
+        const char *name = ctx->proc.args[0];
+        int r = runtime_find_executable(name, ctx->proc.env, &ctx->exec_path);
 
         if (r == -ENOENT)
                 return ctr_error_msg(err, ENOENT, "`%s`: executable file not found in $PATH", name);
@@ -291,6 +295,7 @@ static const struct child_step {
         { "hostname", step_hostname },
         { "loopback", step_loopback },
         { "setsid", step_setsid },
+        { "terminal", child_terminal },
         { "rlimits", step_rlimits },
         { "capability bounding set", child_drop_bounding_set },
         { "user", child_switch_user },
@@ -313,17 +318,17 @@ child_fail(struct child_ctx *ctx, const char *step, struct ctr_error *e)
               errnum == EACCES && strcmp(step, "command") == 0 ? 126 : 125);
 }
 
-void
-child_run(struct child_ctx *ctx)
+static _noreturn_ void
+run_steps_and_execve(struct child_ctx *ctx, const struct child_step *steps, size_t n)
 {
-        for (size_t i = 0; i < ARRAY_SIZE(child_steps); i++) {
+        for (size_t i = 0; i < n; i++) {
                 struct ctr_error *e = NULL;
 
-                if (child_steps[i].run(ctx, &e) < 0)
-                        child_fail(ctx, child_steps[i].name, e);
+                if (steps[i].run(ctx, &e) < 0)
+                        child_fail(ctx, steps[i].name, e);
                 ctr_error_free(e);
         }
-        execve(ctx->exec_path, ctx->spec->args, ctx->spec->env);
+        execve(ctx->exec_path, ctx->proc.args, ctx->proc.env);
         {
                 int errnum = errno;
                 struct ctr_error *e = NULL;
@@ -332,4 +337,69 @@ child_run(struct child_ctx *ctx)
                 (void) sync_send_error(ctx->sync_fd, "execve", errnum, e ? e->message : "execve failed");
                 _exit(errnum == ENOENT ? 127 : 126);
         }
+}
+
+void
+child_run(struct child_ctx *ctx)
+{
+        run_steps_and_execve(ctx, child_steps, ARRAY_SIZE(child_steps));
+}
+
+/* ---- exec: a new process in a running container ---- */
+
+/* Why third (after signals and the death signal): every page the exec
+ * allocates is charged to the container. clone3(CLONE_INTO_CGROUP) placed
+ * us in cgroup2; the v1 hierarchies we join ourselves. No go message from
+ * the parent: there is nothing it could still abort cheaper than a kill. */
+static int
+step_exec_join_cgroup(struct child_ctx *ctx, struct ctr_error **err)
+{
+        if (!ctx->cgroup)
+                return 0;
+        return cgroup_join_self(ctx->cgroup, !ctx->cgroup_born_in_unified, err);
+}
+
+/* Why after the stdio stash: the host's /dev/null is out of reach once we
+ * are in the container's mount namespace. One setns(2) through the init's
+ * pidfd joins all of its namespaces at once (5.8+); the mount namespace
+ * join also puts our root and cwd at the container's root. The pid
+ * namespace is not in join_ns: the parent cloned us into it already. */
+static int
+step_exec_join_namespaces(struct child_ctx *ctx, struct ctr_error **err)
+{
+        if (ctx->join_ns && setns(ctx->init_pidfd, ctx->join_ns) < 0)
+                return ctr_error_sys(err, errno, "join the namespaces of the container init");
+        return 0;
+}
+
+/* An exec skips what the container already has (mounts, pivot_root,
+ * hostname, loopback) and the wait for start: runtime_exec() returns once
+ * the command runs. Then the same order and reasons as the init's table:
+ * cgroup before anything allocates, stdio while the host is reachable,
+ * namespaces, own session (the terminal needs it), rlimits, bounding set,
+ * user and capabilities while we may still change them, no_new_privs,
+ * cwd as the user, the command resolved in the container, fds last. */
+static const struct child_step exec_steps[] = {
+        { "reset signals", step_reset_signals },
+        { "parent death signal", step_parent_death_signal },
+        { "cgroup", step_exec_join_cgroup },
+        { "stdio", step_stash_stdio },
+        { "join namespaces", step_exec_join_namespaces },
+        { "setsid", step_setsid },
+        { "terminal", child_terminal },
+        { "rlimits", step_rlimits },
+        { "capability bounding set", child_drop_bounding_set },
+        { "user", child_switch_user },
+        { "capabilities", child_set_capabilities },
+        { "no_new_privs", step_no_new_privs },
+        { "cwd", step_cwd },
+        { "command", step_resolve_command },
+        { "close fds", step_close_fds },
+        { "stdio", step_stdio },
+};
+
+void
+child_exec_run(struct child_ctx *ctx)
+{
+        run_steps_and_execve(ctx, exec_steps, ARRAY_SIZE(exec_steps));
 }

@@ -1,6 +1,8 @@
-/* The container init's side of runtime_create(): the state the setup steps
- * share and the steps themselves. Runs only in the freshly cloned child,
- * which never logs and never returns (see child.c). Private to runtime/. */
+/* The child's side of runtime_create() (the container init) and of
+ * runtime_exec() (a process joining a running container): the state the
+ * setup steps share and the steps themselves. Runs only in the freshly
+ * cloned child, which never logs and never returns (see child.c). Private
+ * to runtime/. */
 #pragma once
 
 #include <stdbool.h>
@@ -10,8 +12,23 @@
 #include "daemon/runtime/runtime.h"
 #include "daemon/runtime/spec-internal.h"
 
+/* The process to run: the spec's process section for the init, the
+ * runtime_exec_params (with the spec's as defaults) for an exec. */
+struct child_process {
+        char *const *args;
+        char *const *env;
+        const char *cwd;
+        uid_t uid;
+        gid_t gid;
+        const gid_t *groups;
+        size_t n_groups;
+        bool terminal;
+        unsigned rows, cols;
+};
+
 struct child_ctx {
         const struct runtime_spec *spec;
+        struct child_process proc;
         const struct runtime_stdio *stdio;
         int sync_fd;
         int new_ns;       /* CLONE_NEW* created for this container */
@@ -21,10 +38,19 @@ struct child_ctx {
         char *exec_path;  /* args[0] resolved in the container's PATH */
         const struct cgroup_join *cgroup; /* NULL without linux.cgroupsPath */
         bool cgroup_born_in_unified; /* clone3 placed us (CLONE_INTO_CGROUP) */
+        int init_pidfd;   /* exec only: the running init, whose namespaces we join */
+        int join_ns;      /* exec only: CLONE_NEW* to join through init_pidfd */
 };
 
-/* Never returns: runs every step, then execve()s or _exit()s. */
+/* Never return: run every step of the init's (child_run) or an exec's
+ * (child_exec_run) table, then execve() or _exit(). */
 _noreturn_ void child_run(struct child_ctx *ctx);
+_noreturn_ void child_exec_run(struct child_ctx *ctx);
+
+/* child-terminal.c: with proc.terminal, a pty from the container's devpts;
+ * the master goes to the parent (SYNC_PTY), the slave becomes the stashed
+ * stdio and the controlling terminal. Needs setsid() done. */
+int child_terminal(struct child_ctx *ctx, struct ctr_error **err);
 
 /* child-mounts.c */
 int child_mount_propagation(struct child_ctx *ctx, struct ctr_error **err);

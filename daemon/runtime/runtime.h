@@ -5,6 +5,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "common/error.h"
@@ -36,7 +37,8 @@ struct runtime_container;
  * the child runs any step), and runs every setup step in the child up to,
  * not including, execve: the child then waits for runtime_start(). The
  * command is resolved in the container's PATH before the wait, so "not
- * found" is reported here. stdio may be NULL (all /dev/null).
+ * found" is reported here. stdio may be NULL (all /dev/null); with
+ * process.terminal it is ignored: 0/1/2 are a pty (runtime_container_take_pty).
  *
  * On failure the child is killed and reaped, *err says which step failed
  * and why ("mounts: mount `proc` on `/proc`: Operation not permitted"), and
@@ -58,6 +60,41 @@ int runtime_container_pidfd(const struct runtime_container *c);
  * 127 (ENOENT) or 126. Either way the caller reaps the init via the pidfd.
  * Call at most once. */
 int runtime_start(struct runtime_container *c, struct ctr_error **err);
+
+/* With process.terminal, the pty master the init's 0/1/2 are the other
+ * end of (allocated in the container's own devpts instance). Ownership
+ * passes to the caller; -1 without a terminal or when already taken. */
+int runtime_container_take_pty(struct runtime_container *c);
+
+/* What runtime_exec() runs. args must be non-empty; env NULL means the
+ * spec's process.env, cwd NULL its process.cwd. With terminal, rows/cols
+ * (when both > 0) are the pty's initial size and stdio is ignored. */
+struct runtime_exec_params {
+        char **args;
+        char **env;
+        const char *cwd;
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups;
+        size_t n_groups;
+        bool terminal;
+        unsigned rows, cols;
+};
+
+/* Starts p's command inside the running container whose init has the
+ * pidfd init_pidfd: in every namespace the spec lists (joined through the
+ * init's pidfd, setns(2), kernel 5.8+), in linux.cgroupsPath, with the
+ * spec's capabilities, no_new_privs and rlimits, as p's user, in p's cwd.
+ * Returns once the command has exec'd; the result's pid/pidfd/take_pty
+ * work as for runtime_create() (runtime_start() does not apply). The
+ * process is a child of the caller, which reaps it through its pidfd.
+ * On failure nothing is left running, *err names the step, and
+ * *ret_exit_code (may be NULL) is 127 (not found), 126 (not executable)
+ * or 125. Call only from a single-threaded process: it briefly sets the
+ * caller's pid namespace for children (see exec.c). */
+int runtime_exec(const struct runtime_spec *spec, int init_pidfd, const struct runtime_exec_params *p,
+                 const struct runtime_stdio *stdio, struct runtime_container **ret, int *ret_exit_code,
+                 struct ctr_error **err);
 
 /* Frees c and its fds. Does not signal or reap the init; an init that was
  * never started sees its sync socket close and exits with 125, so the

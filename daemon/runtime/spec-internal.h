@@ -53,6 +53,7 @@ struct runtime_spec {
         gid_t *additional_gids;
         size_t n_additional_gids;
         bool terminal;
+        unsigned console_rows, console_cols; /* process.consoleSize, 0 if absent */
         bool no_new_privileges;
         struct runtime_rlimit *rlimits;
         size_t n_rlimits;

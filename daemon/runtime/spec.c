@@ -387,6 +387,27 @@ parse_capabilities(json_t *process, struct runtime_spec *s, struct ctr_error **e
         return 0;
 }
 
+/* process.consoleSize {height, width}: the pty's size at start. */
+static int
+parse_console_size(json_t *process, struct runtime_spec *s, struct ctr_error **err)
+{
+        json_t *size = json_object_get(process, "consoleSize");
+        uint32_t h = 0, w = 0;
+
+        if (!size || json_is_null(size))
+                return 0;
+        if (!json_is_object(size))
+                return bad(err, "process.consoleSize", "expected an object");
+        if (get_u32(size, "height", "process.consoleSize.height", true, &h, err) < 0 ||
+            get_u32(size, "width", "process.consoleSize.width", true, &w, err) < 0)
+                return -EINVAL;
+        if (h > UINT16_MAX || w > UINT16_MAX)
+                return bad(err, "process.consoleSize", "height and width must be at most 65535");
+        s->console_rows = h;
+        s->console_cols = w;
+        return 0;
+}
+
 static int
 parse_process(json_t *root, struct runtime_spec *s, struct ctr_error **err)
 {
@@ -420,8 +441,9 @@ parse_process(json_t *root, struct runtime_spec *s, struct ctr_error **err)
                 return bad(err, "process.cwd", "must be an absolute path");
         if (get_bool(process, "terminal", "process.terminal", &s->terminal, err) < 0)
                 return -EINVAL;
-        if (s->terminal)
-                return bad(err, "process.terminal", "a terminal is not supported yet");
+        r = parse_console_size(process, s, err);
+        if (r < 0)
+                return r;
         if (get_bool(process, "noNewPrivileges", "process.noNewPrivileges", &s->no_new_privileges, err) < 0)
                 return -EINVAL;
         r = parse_user(process, s, err);

@@ -1,6 +1,7 @@
-/* Named sync stages between runtime_create()/runtime_start() (parent) and
- * the container init during setup (child), one fixed-size message per
- * SOCK_SEQPACKET packet. Private to daemon/runtime/. */
+/* Named sync stages between the runtime's parent side (runtime_create,
+ * runtime_start, runtime_exec) and the child during setup, one fixed-size
+ * message per SOCK_SEQPACKET packet, optionally carrying one fd
+ * (SCM_RIGHTS). Private to daemon/runtime/. */
 #pragma once
 
 #include <stdint.h>
@@ -10,6 +11,8 @@ enum sync_kind {
         SYNC_READY,             /* child -> parent: set up, waiting for start */
         SYNC_START,             /* parent -> child: execve now */
         SYNC_ERROR,             /* child -> parent: a step failed, child exits */
+        SYNC_PTY,               /* child -> parent: the pty master, as the fd */
+        _SYNC_KIND_MAX = SYNC_PTY,
 };
 
 struct sync_msg {
@@ -21,6 +24,12 @@ struct sync_msg {
 
 /* Each returns 0 or -errno. */
 int sync_send(int fd, enum sync_kind kind);
+/* Sends kind with passfd attached (SCM_RIGHTS); the caller keeps passfd. */
+int sync_send_fd(int fd, enum sync_kind kind, int passfd);
 int sync_send_error(int fd, const char *step, int errnum, const char *text);
-/* -ECONNRESET when the peer closed (or exec'd), -EBADMSG on a malformed packet. */
+/* -ECONNRESET when the peer closed (or exec'd), -EBADMSG on a malformed
+ * packet. A received fd is closed. */
 int sync_recv(int fd, struct sync_msg *ret);
+/* Like sync_recv(), and *ret_fd is the attached fd (O_CLOEXEC, caller
+ * owns it) or -1. */
+int sync_recv_fd(int fd, struct sync_msg *ret, int *ret_fd);

@@ -106,6 +106,16 @@ ctl_daemon_start() {
         wait_until 10 containerctl version
 }
 
+# Restarts the daemon with the same flags (and config) as ctl_setup_file.
+ctl_daemon_restart() {
+        ctl_daemon_stop
+        if [[ -f $TMP/containerctld.conf ]]; then
+                ctl_daemon_start --config "$TMP/containerctld.conf"
+        else
+                ctl_daemon_start
+        fi
+}
+
 # Sends SIGTERM and waits (bounded) for the daemon to exit. The pid comes
 # from $TMP/daemon.pid: a test may have restarted the daemon in its subshell.
 ctl_daemon_stop() {
@@ -142,7 +152,13 @@ ctl_setup_file() {
         echo "$CTL_CGROUP_PARENT" >"$TMP/cgroup-parent"
         CTL_IMAGE_TAR=$(ctl_build_image)
         export CTL_IMAGE_TAR
-        ctl_daemon_start
+        # CTL_DAEMON_CONFIG: the text of a containerctld.conf for this file.
+        if [[ -n ${CTL_DAEMON_CONFIG:-} ]]; then
+                printf '%s\n' "$CTL_DAEMON_CONFIG" >"$TMP/containerctld.conf"
+                ctl_daemon_start --config "$TMP/containerctld.conf"
+        else
+                ctl_daemon_start
+        fi
         containerctl image import "$CTL_IMAGE_TAR" busybox:latest >/dev/null
 }
 
@@ -289,4 +305,169 @@ not() {
                 return 1
         fi
         return 0
+}
+
+# --- Per-test leak check (console tests) ------------------------------------
+# ctl_leak_begin (in setup) records the daemon's fd count and, for each
+# container named in $CTL_KEEP (long-lived containers of the file), its
+# monitor's fd count and number of children. ctl_leak_end (in teardown)
+# removes every other container, then waits (bounded) until the daemon and
+# those monitors are back to their counts, and until no process other than
+# the daemon and the kept monitors runs with our socket in its environment or
+# our state dir in its command line (clients, pty drivers, monitors). What
+# it finds is reported, killed (only our own processes) and fails the test.
+
+ctl_fd_count() {
+        ls "/proc/$1/fd" 2>/dev/null | wc -l
+}
+
+ctl_children() {
+        cat /proc/"$1"/task/*/children 2>/dev/null | wc -w
+}
+
+# The pid of the monitor of container $1 (the parent of its init).
+ctl_monitor_pid() {
+        local pid
+        pid=$(inspect_field "$1" '.pid // .state.pid') || return 1
+        [[ -n $pid && $pid != null ]] || return 1
+        awk '{print $4}' "/proc/$pid/stat"
+}
+
+# Our processes: clients, drivers and monitors (by program name) whose
+# environment names our socket or whose command line names our dirs.
+ctl_our_procs() {
+        local d pid comm
+        for d in /proc/[0-9]*; do
+                pid=${d#/proc/}
+                comm=$(cat "$d/comm" 2>/dev/null) || continue
+                case $comm in
+                containerctl* | python3* | socat | script | timeout) ;;
+                *) continue ;;
+                esac
+                if { tr '\0' '\n' <"$d/environ"; } 2>/dev/null | grep -qxF "CONTAINERCTL_SOCKET=$CTL_SOCK" ||
+                        { tr '\0' ' ' <"$d/cmdline"; } 2>/dev/null | grep -qF -e "$TMP/" -e "$CTL_RUN_ROOT/"; then
+                        echo "$pid"
+                fi
+        done
+}
+
+ctl_leak_begin() {
+        local c
+        CTL_DAEMON_PID=$(cat "$TMP/daemon.pid")
+        CTL_LEAK_DAEMON_FDS=$(ctl_fd_count "$CTL_DAEMON_PID")
+        CTL_LEAK_MONITORS=()
+        for c in ${CTL_KEEP:-}; do
+                local m
+                m=$(ctl_monitor_pid "$c") || continue
+                CTL_LEAK_MONITORS+=("$c:$m:$(ctl_fd_count "$m"):$(ctl_children "$m")")
+        done
+        # Our helpers and the bats process tree itself are not leaks.
+        CTL_LEAK_IGNORE=" $(ctl_our_procs | tr '\n' ' ') "
+}
+
+ctl_leak_settled() {
+        local e c m fds kids pid
+        (($(ctl_fd_count "$CTL_DAEMON_PID") <= CTL_LEAK_DAEMON_FDS)) || return 1
+        for e in "${CTL_LEAK_MONITORS[@]}"; do
+                IFS=: read -r c m fds kids <<<"$e"
+                (($(ctl_fd_count "$m") <= fds)) || return 1
+                (($(ctl_children "$m") <= kids)) || return 1
+        done
+        for pid in $(ctl_leak_strays); do
+                return 1
+        done
+        [[ -z $(ctl_daemon_zombies) ]]
+}
+
+# Exited children of the daemon it has not reaped (monitors).
+ctl_daemon_zombies() {
+        ps -e -o pid=,stat=,ppid= | awk -v p="$CTL_DAEMON_PID" '$2 ~ /^Z/ && $3 == p {print $1}'
+}
+
+# Our processes that are neither the daemon, a kept monitor, a kept
+# container's process, nor something that existed when the test began.
+ctl_leak_strays() {
+        local pid keep=" $CTL_DAEMON_PID " e c m x
+        for e in "${CTL_LEAK_MONITORS[@]}"; do
+                IFS=: read -r c m x <<<"$e"
+                keep+="$m $(cat /proc/"$m"/task/*/children 2>/dev/null | tr '\n' ' ') "
+        done
+        for pid in $(ctl_our_procs); do
+                [[ $keep == *" $pid "* || $CTL_LEAK_IGNORE == *" $pid "* ]] && continue
+                # Descendants of a kept container (its init's children).
+                [[ -d /proc/$pid ]] || continue
+                echo "$pid"
+        done
+}
+
+ctl_leak_end() {
+        local c ids keepids="" leaks="" e m fds kids pid
+        [[ -n ${CTL_LEAK_DAEMON_FDS:-} ]] || return 0
+        for c in ${CTL_KEEP:-}; do
+                keepids+=" $(inspect_field "$c" .id 2>/dev/null) "
+        done
+        ids=$(timeout 30 containerctl ps -a -q 2>/dev/null) || true
+        for c in $ids; do
+                [[ $keepids == *"$c"* ]] && continue
+                timeout 30 containerctl rm -f "$c" >/dev/null 2>&1 || leaks+="container $c not removable; "
+        done
+        if ! wait_until 10 ctl_leak_settled; then
+                if (($(ctl_fd_count "$CTL_DAEMON_PID") > CTL_LEAK_DAEMON_FDS)); then
+                        leaks+="daemon fds $CTL_LEAK_DAEMON_FDS -> $(ctl_fd_count "$CTL_DAEMON_PID"): $(ls -l "/proc/$CTL_DAEMON_PID/fd" | awk 'NR>1{print $NF}' | sort | uniq -c | tr '\n' ' '); "
+                fi
+                for e in "${CTL_LEAK_MONITORS[@]}"; do
+                        IFS=: read -r c m fds kids <<<"$e"
+                        (($(ctl_fd_count "$m") <= fds)) ||
+                                leaks+="monitor of $c fds $fds -> $(ctl_fd_count "$m"); "
+                        if (($(ctl_children "$m") > kids)); then
+                                leaks+="monitor of $c children $kids -> $(ctl_children "$m"); "
+                                # Kill what the test left in the kept container (execs),
+                                # never its init, so the next test starts clean.
+                                local init
+                                init=$(inspect_field "$c" '.pid // .state.pid')
+                                for pid in $(cat /proc/"$m"/task/*/children 2>/dev/null); do
+                                        [[ $pid == "$init" ]] || kill -KILL "$pid" 2>/dev/null || true
+                                done
+                        fi
+                done
+                for pid in $(ctl_daemon_zombies); do
+                        leaks+="zombie child $pid of the daemon (not reaped); "
+                done
+                for pid in $(ctl_leak_strays); do
+                        leaks+="process $pid ($({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null)); "
+                        kill -KILL "$pid" 2>/dev/null || true
+                done
+        fi
+        CTL_LEAK_DAEMON_FDS=
+        if [[ -n $leaks ]]; then
+                echo "LEAKED by this test: $leaks" >&2
+                return 1
+        fi
+}
+
+# RSS of a process in KiB.
+ctl_rss_kb() {
+        awk '/^VmRSS:/{print $2}' "/proc/$1/status"
+}
+
+# ptydrive: the pty driver (tests/pty/ptydrive.py); see its --help.
+ptydrive() {
+        python3 "$CTL_SRCDIR/tests/pty/ptydrive.py" --log "$BATS_TEST_TMPDIR/pty.log" "$@"
+}
+
+# stream: the frame-protocol client (tests/integration/stream.py).
+stream() {
+        python3 "$BATS_TEST_DIRNAME/stream.py" "$CTL_SOCK" "$@"
+}
+
+# Asserts ptydrive's report: steps=ok, termios=restored and exit=$1.
+assert_pty_ok() {
+        if ! grep -qx "steps=ok" <<<"$output" || ! grep -qx "termios=restored" <<<"$output" ||
+                ! grep -qx "exit=$1" <<<"$output"; then
+                echo "expected steps=ok termios=restored exit=$1; ptydrive said:" >&2
+                echo "$output" >&2
+                echo "--- transcript ---" >&2
+                tail -c 3000 "$BATS_TEST_TMPDIR/pty.log" 2>/dev/null | cat -v >&2
+                return 1
+        fi
 }

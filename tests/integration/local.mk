@@ -9,12 +9,18 @@ INTEGRATION_TESTS = \
 	tests/integration/isolation.bats \
 	tests/integration/restart.bats \
 	tests/integration/badinput.bats \
-	tests/integration/leaks.bats
+	tests/integration/leaks.bats \
+	tests/integration/console-tty.bats \
+	tests/integration/console-attach.bats \
+	tests/integration/exec.bats \
+	tests/integration/logs.bats
 
 EXTRA_DIST += \
 	$(INTEGRATION_TESTS) \
 	tests/integration/helpers.bash \
 	tests/integration/rpc.py \
+	tests/integration/stream.py \
+	tests/pty/ptydrive.py \
 	tests/integration/README.md \
 	tests/probe/probe.c
 

@@ -2,6 +2,7 @@
  * image. Each subcommand prints exact facts about the process as key=value
  * lines, so bats tests compare strings instead of parsing busybox output.
  * Several subcommands may be given in one call: `probe hostname ids`.
+ * `rawread`, `winsize`, `pgrp` and `seq` serve the console tests.
  * It must stay dependency-free (built with gcc -static) and never hang. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -10,10 +11,14 @@
 #include <grp.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -330,6 +335,77 @@ cmd_exists(const char *path)
         return 0;
 }
 
+/* winsize: the terminal size of fd 0 (else 1) as the kernel reports it. */
+static int
+cmd_winsize(void)
+{
+        struct winsize ws;
+
+        if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0 && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0) {
+                printf("winsize=%s\n", errname(errno));
+                return 1;
+        }
+        printf("rows=%u\ncols=%u\n", ws.ws_row, ws.ws_col);
+        return 0;
+}
+
+/* pgrp: process group, session and the terminal's foreground group. */
+static int
+cmd_pgrp(void)
+{
+        printf("pgid=%d\nsid=%d\ntpgid=%d\n", (int) getpgrp(), (int) getsid(0),
+               (int) tcgetpgrp(STDIN_FILENO));
+        return 0;
+}
+
+/* rawread: puts a tty stdin in raw mode, then prints every byte it reads as
+ * `byte=HEX` at once, until `q` or EOF (`eof=1`). Shows exactly which keys
+ * reached the container (detach-key tests). */
+static int
+cmd_rawread(void)
+{
+        struct termios t, saved;
+        bool tty = tcgetattr(STDIN_FILENO, &saved) == 0;
+        unsigned char c;
+        ssize_t n;
+
+        if (tty) {
+                t = saved;
+                cfmakeraw(&t);
+                tcsetattr(STDIN_FILENO, TCSANOW, &t);
+        }
+        printf("rawread=ready\r\n");
+        fflush(stdout);
+        while ((n = read(STDIN_FILENO, &c, 1)) == 1) {
+                printf("byte=%02x\r\n", c);
+                fflush(stdout);
+                if (c == 'q')
+                        break;
+        }
+        if (n == 0)
+                printf("eof=1\r\n");
+        if (tty)
+                tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+        return 0;
+}
+
+/* seq N [DELAY_MS] [err]: prints lines "seq=1".."seq=N" to stdout (to stderr
+ * with `err`), DELAY_MS between lines (0: as fast as possible). N=0: forever. */
+static int
+cmd_seq(long n, long delay_ms, bool to_err)
+{
+        FILE *f = to_err ? stderr : stdout;
+        struct timespec ts = { delay_ms / 1000, (delay_ms % 1000) * 1000000L };
+
+        for (long i = 1; n == 0 || i <= n; i++) {
+                if (fprintf(f, "seq=%ld\n", i) < 0 || fflush(f) != 0)
+                        return 1;
+                if (delay_ms > 0)
+                        nanosleep(&ts, NULL);
+        }
+        return 0;
+}
+
 static void
 term_exit_handler(int sig)
 {
@@ -367,6 +443,7 @@ usage(void)
 {
         fputs("usage: probe CMD [CMD...]\n"
               "  hostname ids pid caps cwd env mounts tty fds cgroup nnp seccomp ns procs netdevs\n"
+              "  winsize pgrp rawread | seq N [DELAY_MS] [err]\n"
               "  write-test PATH | openw-test PATH | exists PATH | exit N | sleep [term-exit|term-ignore] | all\n",
               stderr);
 }
@@ -411,6 +488,23 @@ main(int argc, char **argv)
                 } else if (strcmp(c, "exit") == 0 && i + 1 < argc) {
                         fflush(stdout);
                         return atoi(argv[i + 1]);
+                } else if (strcmp(c, "winsize") == 0) {
+                        rc |= cmd_winsize();
+                } else if (strcmp(c, "pgrp") == 0) {
+                        rc |= cmd_pgrp();
+                } else if (strcmp(c, "rawread") == 0) {
+                        rc |= cmd_rawread();
+                } else if (strcmp(c, "seq") == 0 && i + 1 < argc) {
+                        long n = atol(argv[++i]), delay = 0;
+                        bool err = false;
+
+                        if (i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9')
+                                delay = atol(argv[++i]);
+                        if (i + 1 < argc && strcmp(argv[i + 1], "err") == 0) {
+                                err = true;
+                                i++;
+                        }
+                        rc |= cmd_seq(n, delay, err);
                 } else if (strcmp(c, "sleep") == 0) {
                         fflush(stdout);
                         return cmd_sleep(i + 1 < argc ? argv[i + 1] : NULL);

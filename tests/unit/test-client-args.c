@@ -161,10 +161,80 @@ test_mount_spec(void)
         }
 }
 
+static void
+test_console_args(void)
+{
+        char *a1[] = { "run", "-it", "--detach-keys", "ctrl-a,d", "--log-opt", "max-size=10m",
+                       "--log-opt", "max-file=5", "busybox", "sh", NULL };
+        char *a2[] = { "create", "-t", "busybox", NULL };
+        char *a3[] = { "run", "--log-opt", "max-size=lots", "busybox", NULL };
+        char *a4[] = { "run", "--log-opt", "max-file=0", "busybox", NULL };
+        char *a5[] = { "run", "--log-opt", "colour=blue", "busybox", NULL };
+        char *a6[] = { "run", "--log-opt", "max-size=0", "busybox", NULL };
+        struct create_opts o;
+        char *msg = NULL, *v = NULL;
+        json_t *p;
+        int64_t n;
+
+        ok(parse(a1, ARGC(a1), true, &o, &msg) == 0, "run -it --detach-keys --log-opt");
+        ok(o.interactive && o.tty, "-it sets interactive and tty");
+        is_str(o.detach_keys, "ctrl-a,d", "--detach-keys kept");
+        ok(o.has_log_max_size && o.log_max_size == 10 * 1024 * 1024, "max-size=10m");
+        ok(o.has_log_max_files && o.log_max_files == 5, "max-file=5");
+        p = create_opts_to_params(&o, NULL);
+        ok(p && json_is_true(json_object_get(p, "tty")) &&
+           json_is_true(json_object_get(p, "open_stdin")), "params tty and open_stdin");
+        is_int(json_integer_value(json_object_get(p, "log_max_size")), 10 * 1024 * 1024,
+               "params log_max_size");
+        is_int(json_integer_value(json_object_get(p, "log_max_files")), 5, "params log_max_files");
+        json_decref(p);
+        create_opts_done(&o);
+
+        ok(parse(a2, ARGC(a2), false, &o, &msg) == 0 && o.tty && !o.interactive, "create -t");
+        p = create_opts_to_params(&o, NULL);
+        ok(p && !json_object_get(p, "open_stdin") && !json_object_get(p, "log_max_size"),
+           "no open_stdin or log params unless asked");
+        json_decref(p);
+        create_opts_done(&o);
+
+        bad(a3, ARGC(a3), true, "invalid --log-opt max-size 'lots'", "bad max-size");
+        bad(a4, ARGC(a4), true, "invalid --log-opt max-file '0'", "max-file 0");
+        bad(a5, ARGC(a5), true, "invalid --log-opt 'colour=blue'", "unknown log opt");
+        ok(parse(a6, ARGC(a6), true, &o, &msg) == 0 && o.has_log_max_size && o.log_max_size == 0,
+           "max-size=0 is unbounded");
+        create_opts_done(&o);
+
+        ok(args_parse_size("512", &n) == 0 && n == 512, "size 512");
+        ok(args_parse_size("4k", &n) == 0 && n == 4096, "size 4k");
+        ok(args_parse_size("2MB", &n) == 0 && n == 2 * 1024 * 1024, "size 2MB");
+        ok(args_parse_size("1g", &n) == 0 && n == 1024 * 1024 * 1024, "size 1g");
+        ok(args_parse_size("", &n) < 0 && args_parse_size("k", &n) < 0 &&
+           args_parse_size("-1", &n) < 0 && args_parse_size("1x", &n) < 0 &&
+           args_parse_size("99999999999999999g", &n) < 0, "bad sizes rejected");
+
+        ok(args_parse_log_time("10m", 1000000, &v) == 0, "since 10m");
+        is_str(v, "999400", "10m before now");
+        free(v);
+        ok(args_parse_log_time("1h30m", 1000000, &v) == 0, "since 1h30m");
+        is_str(v, "994600", "1h30m before now");
+        free(v);
+        ok(args_parse_log_time("1.5h", 1000000, &v) == 0, "since 1.5h");
+        is_str(v, "994600", "1.5h before now");
+        free(v);
+        ok(args_parse_log_time("2026-01-02T03:04:05Z", 0, &v) == 0, "RFC 3339 passed on");
+        is_str(v, "2026-01-02T03:04:05Z", "unchanged");
+        free(v);
+        ok(args_parse_log_time("1700000000", 0, &v) == 0, "unix seconds passed on");
+        is_str(v, "1700000000", "unchanged");
+        free(v);
+        ok(args_parse_log_time("", 0, &v) == -EINVAL, "empty time rejected");
+}
+
 int
 main(void)
 {
         test_run_args();
         test_mount_spec();
+        test_console_args();
         return tap_done();
 }

@@ -82,6 +82,35 @@ test_bad(void)
         bad("stop_timeout = 99999999999999999999\n", "bad.conf:1: stop_timeout", "timeout overflow");
         bad("cgroup_parent = /a/../b\n", "bad.conf:1: cgroup_parent", "cgroup_parent with ..");
         bad("cgroup_parent = rel\n", "bad.conf:1: cgroup_parent", "relative cgroup_parent");
+        bad("log_max_size = -1\n", "bad.conf:1: log_max_size", "negative log size");
+        bad("log_max_size = 10x\n", "bad.conf:1: log_max_size", "bad log size unit");
+        bad("log_max_size = k\n", "bad.conf:1: log_max_size", "log size unit only");
+        bad("log_max_size = 99999999999g\n", "bad.conf:1: log_max_size", "log size overflow");
+        bad("log_max_files = 0\n", "bad.conf:1: log_max_files", "zero log files");
+        bad("log_max_files = 101\n", "bad.conf:1: log_max_files", "too many log files");
+}
+
+static void
+test_log_keys(void)
+{
+        struct daemon_config c;
+        struct ctr_error *e = NULL;
+
+        daemon_config_init(&c);
+        ok(c.log_max_size == 10 * 1024 * 1024 && c.log_max_files == 3, "log defaults 10m, 3");
+        ok(daemon_config_parse(&c, "log_max_size = 512k\nlog_max_files = 5\n", "t", &e) == 0 &&
+                   c.log_max_size == 512 * 1024 && c.log_max_files == 5,
+           "log_max_size 512k, log_max_files 5");
+        ok(daemon_config_parse(&c, "log_max_size = 2M\n", "t", &e) == 0 &&
+                   c.log_max_size == 2 * 1024 * 1024,
+           "log_max_size 2M");
+        ok(daemon_config_parse(&c, "log_max_size = 0\n", "t", &e) == 0 && c.log_max_size == 0,
+           "log_max_size 0 (unbounded)");
+        ok(daemon_config_parse(&c, "log_max_size = 1g\n", "t", &e) == 0 &&
+                   c.log_max_size == 1024LL * 1024 * 1024,
+           "log_max_size 1g");
+        ctr_error_free(e);
+        daemon_config_clear(&c);
 }
 
 static void
@@ -116,6 +145,7 @@ main(void)
         test_defaults();
         test_good();
         test_bad();
+        test_log_keys();
         test_load();
         return tap_done();
 }

@@ -42,7 +42,28 @@ m_fail(struct request *req, json_t *params, void *userdata)
         request_error_errno(req, -ENOENT, NULL);
 }
 
+/* test.stream: replies, then keeps the connection as a frame stream. */
+static struct client *streamed;
+static int stream_calls, stream_dead_calls;
+
+static void
+stream_cb(struct client *c, void *userdata)
+{
+        stream_calls++;
+        if (client_is_dead(c))
+                stream_dead_calls++;
+}
+
+static void
+m_stream(struct request *req, json_t *params, void *userdata)
+{
+        streamed = request_stream(req, json_pack("{s:b}", "streaming", 1));
+        if (streamed)
+                client_stream_begin(streamed, 1024, stream_cb, NULL);
+}
+
 static const struct dispatch_method methods[] = {
+        { "test.stream", m_stream, false },
         { "test.echo", m_echo, false },
         { "test.hold", m_hold, true },
         { "test.fail", m_fail, false },
@@ -195,6 +216,43 @@ main(void)
                 close(fd);
                 close(other);
                 read_reply(-1, 0, false);
+        }
+
+        /* Stream mode: input ignored, output back-pressure visible, the
+         * drain and close callbacks, EOF ends the stream. */
+        {
+                static char chunk[256 * 1024];
+                size_t got = 0;
+                fd = connect_to(path);
+                send_str(fd, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"test.stream\"}\n");
+                r = read_reply(fd, 1, false);
+                ok(strstr(r, "\"streaming\":true") && streamed, "stream reply");
+                for (int i = 0; i < 16; i++)
+                        client_write(streamed, chunk, sizeof(chunk));
+                event_base_loop(base, EVLOOP_NONBLOCK);
+                ok(client_output_pending(streamed) > 0, "output queued while the peer does not read");
+                send_str(fd, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"test.echo\"}\n");
+                for (int i = 0; i < 5000 && got < 16 * sizeof(chunk); i++) {
+                        struct pollfd p = { .fd = fd, .events = POLLIN };
+                        event_base_loop(base, EVLOOP_NONBLOCK);
+                        if (poll(&p, 1, 1) > 0) {
+                                ssize_t k = read(fd, chunk, sizeof(chunk));
+                                if (k <= 0)
+                                        break;
+                                got += (size_t) k;
+                        }
+                }
+                event_base_loop(base, EVLOOP_NONBLOCK);
+                is_int(got, 16 * sizeof(chunk), "all stream bytes, no reply to input");
+                ok(stream_calls > 0 && stream_dead_calls == 0, "drain callback");
+                is_int(client_output_pending(streamed), 0, "nothing pending");
+                close(fd);
+                read_reply(-1, 0, false);
+                is_int(stream_dead_calls, 1, "close callback once the peer closed");
+                ok(client_is_dead(streamed), "stream client dead after EOF");
+                client_stream_end(streamed);
+                client_unref(streamed);
+                is_int(server_client_count(s), 0, "no client left");
         }
 
         server_free(s);

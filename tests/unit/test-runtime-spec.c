@@ -92,8 +92,14 @@ static const struct {
           "config.json: process.args: expected an array of strings" },
         { MIN_HEAD "\"process\":{\"args\":[\"sh\"],\"cwd\":\"rel\"}," MIN_ROOT MIN_LINUX "}",
           "config.json: process.cwd: must be an absolute path" },
-        { MIN_HEAD "\"process\":{\"args\":[\"sh\"],\"terminal\":true}," MIN_ROOT MIN_LINUX "}",
-          "config.json: process.terminal: a terminal is not supported yet" },
+        { MIN_HEAD "\"process\":{\"args\":[\"sh\"],\"terminal\":1}," MIN_ROOT MIN_LINUX "}",
+          "config.json: process.terminal: expected true or false" },
+        { MIN_HEAD "\"process\":{\"args\":[\"sh\"],\"consoleSize\":[24,80]}," MIN_ROOT MIN_LINUX "}",
+          "config.json: process.consoleSize: expected an object" },
+        { MIN_HEAD "\"process\":{\"args\":[\"sh\"],\"consoleSize\":{\"height\":24}}," MIN_ROOT MIN_LINUX "}",
+          "config.json: process.consoleSize.width: missing" },
+        { MIN_HEAD "\"process\":{\"args\":[\"sh\"],\"consoleSize\":{\"height\":70000,\"width\":1}}," MIN_ROOT MIN_LINUX "}",
+          "config.json: process.consoleSize: height and width must be at most 65535" },
         { MIN_HEAD "\"process\":{\"args\":[\"sh\"],\"user\":{\"uid\":-1,\"gid\":0}}," MIN_ROOT MIN_LINUX "}",
           "config.json: process.user.uid: expected an integer from 0 to 4294967295" },
         { MIN_HEAD "\"process\":{\"args\":[\"sh\"],\"user\":{\"uid\":0}}," MIN_ROOT MIN_LINUX "}",
@@ -127,6 +133,27 @@ static const struct {
         { MIN_HEAD MIN_PROC MIN_ROOT "\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"mount\"}]}}",
           "config.json: linux.namespaces: `mount` given twice" },
 };
+
+static void
+test_terminal(void)
+{
+        static const char json[] = MIN_HEAD
+                "\"process\":{\"args\":[\"sh\"],\"terminal\":true,\"consoleSize\":{\"height\":30,\"width\":100}},"
+                MIN_ROOT MIN_LINUX "}";
+        struct runtime_spec *s = NULL;
+        struct ctr_error *err = NULL;
+        int r = runtime_spec_parse(json, "/b", &s, &err);
+
+        is_int(r, 0, "process.terminal with consoleSize parses");
+        if (r < 0) {
+                printf("# %s\n", err->message);
+                ctr_error_free(err);
+                return;
+        }
+        ok(s->terminal, "terminal");
+        ok(s->console_rows == 30 && s->console_cols == 100, "consoleSize is rows 30, cols 100");
+        runtime_spec_free(s);
+}
 
 static void
 test_bad(void)
@@ -183,6 +210,7 @@ int
 main(void)
 {
         test_good();
+        test_terminal();
         test_bad();
         test_find_executable();
         return tap_done();
