@@ -8,3 +8,4 @@ tests_unit_test_common_LDADD = libcommon.a
 TESTS += tests/unit/test-common
 
 include tests/integration/local.mk
+include tests/vm/local.mk

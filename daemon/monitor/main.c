@@ -154,8 +154,13 @@ op_start(struct monitor *m, int fd, json_t *msg, int *pfd)
         }
         /* The size and the first reader exist before the command runs. */
         (void) session_resize(&m->s, msg_uint(msg, "rows"), msg_uint(msg, "cols"));
-        if (*pfd >= 0 && session_attach(&m->s, TAKE_FD(*pfd), msg_stdin(msg), 0, 0, NULL) < 0)
-                log_warning("too many attached clients, start client not attached");
+        if (*pfd >= 0) {
+                struct frame_client *c = NULL;
+                if (session_attach(&m->s, TAKE_FD(*pfd), msg_stdin(msg), 0, 0, &c) < 0)
+                        log_warning("too many attached clients, start client not attached");
+                else
+                        c->patient = true; /* `run`: the container's own terminal */
+        }
         m->started = true;
         r = runtime_start(m->ctr, &err);
         if (r < 0) {
@@ -629,7 +634,7 @@ spawn(struct monitor *m, int *ret_code, struct ctr_error **err)
         if (r < 0)
                 return ctr_error_sys(err, -r, "set up the container's stdio");
         m->s.log = &m->log;
-        m->s.pace = PACE_BOUNDED;
+        m->s.pace = PACE_INIT;
         return 0;
 }
 

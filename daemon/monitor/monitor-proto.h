@@ -1,7 +1,14 @@
 /* The daemon <-> containerctl-monitor control channel: one JSON object per
  * SOCK_SEQPACKET message, optionally with one fd (SCM_RIGHTS). At spawn the
  * channel is a socketpair on the monitor's fd 3; later (after a daemon
- * restart) the daemon connects to <run-dir>/monitor.sock.
+ * restart) the daemon connects to <run-dir>/monitor.sock. Replies to
+ * commands come in order per connection; exec-exited and exited are
+ * unsolicited and go to every connection.
+ *
+ * Monitor options: --stdin (the init gets a stdin pipe, else /dev/null),
+ * --tty (informational: a pty is used when config.json has
+ * process.terminal), --log-max-size BYTES (0: unbounded, the default),
+ * --log-max-files N (1-1000, default 1; console.log included).
  *
  * monitor -> daemon events:
  *   {"event":"created","pid":N}                 init is set up, waits for start
@@ -9,11 +16,26 @@
  *   {"event":"started"}                          init exec'd
  *   {"event":"exited","exit_code":N[,"signal":"SIGKILL"][,"message":"..."]}
  *                                                init is gone, exit.json written
+ *   {"event":"exec-started","exec_id":ID,"pid":N}
+ *   {"event":"exec-failed","exec_id":ID,"exit_code":125|126|127,"message":"..."}
+ *   {"event":"exec-exited","exec_id":ID,"exit_code":N[,"signal":"SIGKILL"]}
+ *   {"event":"exec-list","execs":[{"exec_id","command":[..],"tty","running","pid",
+ *       "exit_code" (null while running),"signal","created","finished_at" (RFC 3339 or null)}]}
  *   {"event":"ok"} / {"event":"failed","message":"..."}   reply to a command
- * daemon -> monitor commands:
- *   {"op":"start"}            [+ fd: a client connection to stream output to]
- *   {"op":"attach"}           + fd: another client connection (frames)
+ * daemon -> monitor commands (rows/cols > 0 size the pty first; "stdin"
+ * defaults to true and applies only if the process has stdin):
+ *   {"op":"start","stdin":B,"rows":R,"cols":C}  [+ fd: the `run` client, waited for however slow]
+ *   {"op":"attach","stdin":B,"rows":R,"cols":C} + fd: an attacher (dropped when too slow)
  *   {"op":"signal","signal":N}  signal the init (via its pidfd)
+ *   {"op":"exec","exec_id":ID,"process":{"args","env","cwd","user":{"uid","gid",
+ *       "additionalGids"},"terminal","rows","cols"},"stdin":B,"detach":B} [+ fd]
+ *       Without detach, output beyond the 64 KiB ring is held (the process
+ *       slowed) until the first exec-attach, for at most 5 s.
+ *   {"op":"exec-attach","exec_id":ID,"stdin":B,"replay":B,"rows","cols"} + fd
+ *       replay: the ring, then CONTROL {"op":"replay_end"}; without replay the
+ *       ring is sent only to the first attacher. EXIT follows if it ended.
+ *   {"op":"exec-kill","exec_id":ID,"signal":N}   {"op":"exec-list"}
+ *   {"op":"exec-remove","exec_id":ID,"force":B}   (running and not force: failed)
  *
  * If the spawn socketpair closes before "start", the monitor kills the
  * init and exits: a container nobody will start must not linger. */

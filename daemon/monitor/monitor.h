@@ -86,6 +86,7 @@ struct frame_client {
         uint8_t *buf;       /* pending output, buf[off..len) */
         size_t off, len, cap;
         bool stdin;         /* its STDIN frames reach the process */
+        bool patient;       /* the output waits for it however slow (see SESSION_PACE_HIGH) */
         bool read_eof;      /* peer shut down its writing side */
         bool closing;       /* EXIT queued: dropped once flushed or at close_deadline_ms */
         bool dead;          /* fd closed; freed by frame_clients_sweep() */
@@ -166,18 +167,28 @@ void pollset_deadline(struct pollset *ps, int64_t ms);
 /* Bytes from clients waiting for the process's stdin. When full, clients
  * that forward stdin are not read (back-pressure to them, bounded memory). */
 #define SESSION_STDIN_MAX (64 * 1024)
-/* A paced session stops reading output while every client has more than
- * SESSION_PACE_HIGH queued (well below FRAME_CLIENT_MAX_BUFFER): the
- * process is slowed to the fastest client's pace instead of that client
- * being dropped. PACE_EXEC waits for it as long as it takes (an exec's
- * client is its consumer, as with a pipe). PACE_BOUNDED (the init) waits
- * only for clients that were caught up within SESSION_STALL_MS: a stuck
- * attacher holds the container for at most that long, then falls behind
- * by FRAME_CLIENT_MAX_BUFFER and is dropped. */
+/* Output pacing. A session stops reading its process's output while
+ *  - a patient client has more than SESSION_PACE_HIGH queued: the start
+ *    client of `run` (the container's own terminal, as with docker run)
+ *    and every exec client (its consumer, as with a pipe) slow the
+ *    process to their pace and are never dropped; or
+ *  - every client has more than SESSION_PACE_HIGH queued and one of them
+ *    was caught up within SESSION_STALL_MS: a healthy reader's hiccup
+ *    slows the container instead of costing the reader its connection,
+ *    while a stuck attacher holds it at most SESSION_STALL_MS, then falls
+ *    FRAME_CLIENT_MAX_BUFFER behind and is dropped.
+ * SESSION_PACE_HIGH + one read chunk stays below FRAME_CLIENT_MAX_BUFFER. */
 #define SESSION_PACE_HIGH (256 * 1024)
 #define SESSION_STALL_MS 500
+/* Flushing the last output to patient clients after the exit goes on while
+ * they make progress, up to this long in all. */
+#define SESSION_FLUSH_PATIENT_MAX_MS 30000
 
-enum session_pace { PACE_NONE, PACE_BOUNDED, PACE_EXEC };
+enum session_pace {
+        PACE_NONE,  /* never wait for clients */
+        PACE_INIT,  /* patient clients are those marked so */
+        PACE_EXEC,  /* every client is patient */
+};
 /* Output is read in chunks up to this size (one frame each); output pipes
  * are enlarged to the same size where allowed, to cut syscalls. A read
  * then takes all a pipe holds, so records end where the writes did. */

@@ -249,13 +249,19 @@ input_control(void *ud, const char *text, size_t n)
 
 static const struct frame_sink input_sink = { .stdin_data = input_stdin, .control = input_control };
 
+static bool
+is_patient(const struct session *s, const struct frame_client *c)
+{
+        return s->pace == PACE_EXEC || c->patient;
+}
+
 /* Whether to leave the output unread for now (see SESSION_PACE_HIGH);
  * ps (may be NULL) gets the time to look again. */
 static bool
 output_held(struct session *s, struct pollset *ps)
 {
         int64_t now, wake = INT64_MAX;
-        bool any = false;
+        bool all_behind = true;
 
         if (s->hold && s->ring && ring_room(s->ring) == 0)
                 return true;
@@ -266,22 +272,18 @@ output_held(struct session *s, struct pollset *ps)
                 struct frame_client *c = s->clients.c[i];
                 if (c->dead || c->closing)
                         continue;
-                if (c->len - c->off <= SESSION_PACE_HIGH)
+                if (c->len - c->off <= SESSION_PACE_HIGH) {
                         c->caught_up_ms = now;
-                any = true;
+                        all_behind = false;
+                } else if (is_patient(s, c)) {
+                        return true; /* its POLLOUT wakes us */
+                } else if (now - c->caught_up_ms < SESSION_STALL_MS && c->caught_up_ms + SESSION_STALL_MS < wake) {
+                        wake = c->caught_up_ms + SESSION_STALL_MS;
+                }
         }
-        for (size_t i = 0; any && i < s->clients.n; i++) {
-                const struct frame_client *c = s->clients.c[i];
-                if (c->dead || c->closing)
-                        continue;
-                if (c->len - c->off <= SESSION_PACE_HIGH)
-                        return false; /* someone can take more */
-                if (s->pace == PACE_EXEC || now - c->caught_up_ms < SESSION_STALL_MS)
-                        wake = c->caught_up_ms + SESSION_STALL_MS < wake ? c->caught_up_ms + SESSION_STALL_MS : wake;
-        }
-        if (wake == INT64_MAX)
-                return false; /* nobody, or nobody worth waiting for */
-        if (ps && s->pace == PACE_BOUNDED)
+        if (!all_behind || wake == INT64_MAX)
+                return false; /* someone can take more, or nobody is worth waiting for */
+        if (ps)
                 pollset_deadline(ps, wake);
         return true;
 }
@@ -454,6 +456,8 @@ session_finish(struct session *s, const char *exit_json, int64_t deadline_ms)
 void
 session_flush_clients(struct session *s, int64_t deadline_ms)
 {
+        int64_t cap = now_monotonic_ms() + SESSION_FLUSH_PATIENT_MAX_MS;
+
         for (;;) {
                 struct pollfd p[FRAME_CLIENTS_MAX];
                 struct frame_client *cl[FRAME_CLIENTS_MAX];
@@ -470,10 +474,15 @@ session_flush_clients(struct session *s, int64_t deadline_ms)
                 if (n == 0 || left <= 0 || poll(p, n, (int) left) <= 0)
                         break;
                 for (size_t i = 0; i < n; i++) {
-                        if (p[i].revents & (POLLERR | POLLHUP))
+                        size_t before = cl[i]->off;
+                        if (p[i].revents & (POLLERR | POLLHUP)) {
                                 frame_client_drop(cl[i]);
-                        else if (p[i].revents & POLLOUT)
-                                (void) frame_client_flush(cl[i]);
+                        } else if ((p[i].revents & POLLOUT) && frame_client_flush(cl[i]) &&
+                                   cl[i]->off != before && is_patient(s, cl[i])) {
+                                /* A patient client that reads gets the time it needs. */
+                                int64_t more = now_monotonic_ms() + MONITOR_FLUSH_MS;
+                                deadline_ms = more < cap ? more : cap;
+                        }
                 }
         }
         frame_clients_sweep(&s->clients, now_monotonic_ms());

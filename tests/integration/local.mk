@@ -13,13 +13,15 @@ INTEGRATION_TESTS = \
 	tests/integration/console-tty.bats \
 	tests/integration/console-attach.bats \
 	tests/integration/exec.bats \
-	tests/integration/logs.bats
+	tests/integration/logs.bats \
+	tests/integration/systemd.bats
 
 EXTRA_DIST += \
 	$(INTEGRATION_TESTS) \
 	tests/integration/helpers.bash \
 	tests/integration/rpc.py \
 	tests/integration/stream.py \
+	tests/integration/notify-listen.py \
 	tests/pty/ptydrive.py \
 	tests/integration/README.md \
 	tests/probe/probe.c

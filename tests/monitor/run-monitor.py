@@ -239,9 +239,12 @@ def test_flood(top, rootfs):
                          ["sh", "-c", "i=0; while [ $i -lt 3000 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done"])
     pid, ctl, log, t0 = spawn(b, run, "flood")
     ok(recv(ctl).get("event") == "created", "created (flood)")
+    # An attacher (not the start client, which is waited for) that never reads.
     mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    socket.send_fds(ctl, [b'{"op":"start"}'], [theirs.fileno()])
+    socket.send_fds(ctl, [b'{"op":"attach"}'], [theirs.fileno()])
     theirs.close()
+    ok(recv(ctl) == {"event": "ok"}, "stuck attacher attached before start")
+    ctl.send(b'{"op":"start"}')
     ok(recv(ctl) == {"event": "started"}, "started (flood)")
     ev = recv(ctl, timeout=20)
     ok(ev and ev.get("exit_code") == 0, "flooding container exits 0 with a stuck client", ev)
@@ -451,6 +454,24 @@ def test_stdin_backpressure(top, rootfs):
     ok(rd.wait_exit(20) == {"exit_code": 0}, "stdin back-pressure: exit 0")
     ok(rd.out().strip() == str(total).encode(), "all 8 MiB of stdin arrived", rd.out())
     ok(wait_monitor(pid) == 0, "monitor exited (stdin back-pressure)")
+    mine.close()
+
+
+def test_slow_start_client(top, rootfs):
+    # The start client (`run` attached) is the container's terminal: a slow
+    # one slows the container and gets every byte, also after the exit.
+    total = 16 << 20
+    st = start_attached(top, rootfs, "slowstart", ["dd", "if=/dev/zero", "bs=65536", "count=%d" % (total >> 16)],
+                        devpts=True)
+    if not st:
+        return
+    pid, ctl, run, log, mine = st
+    time.sleep(1.5)
+    ok(os.waitpid(pid, os.WNOHANG) == (0, 0), "container held while its start client does not read")
+    rd = Reader(mine)
+    ok(rd.wait_exit(30) == {"exit_code": 0}, "slow start client: EXIT 0")
+    ok(len(rd.out()) == total, "slow start client got every byte (%d)" % len(rd.out()))
+    ok(wait_monitor(pid) == 0, "monitor exited (slow start client)")
     mine.close()
 
 
@@ -707,7 +728,7 @@ def main():
         test_not_found(top, rootfs)
         test_flood(top, rootfs)
         only = os.environ.get("MONITOR_TESTS", "").split()
-        for t in (test_stdin, test_stdin_backpressure, test_tty, test_multi_attach, test_exec, test_log_rotation):
+        for t in (test_stdin, test_stdin_backpressure, test_slow_start_client, test_tty, test_multi_attach, test_exec, test_log_rotation):
             if not only or t.__name__ in only:
                 t(top, rootfs)
     finally:

@@ -89,6 +89,7 @@ if [ -n "$CTLVM_GUEST_CMD" ]; then # a developer's command instead of bats
         finish 0
 fi
 left=$((CTLVM_DEADLINE - $(cut -d. -f1 /proc/uptime)))
+[ "$left" -ge 10 ] || left=10
 echo "ctlvm: running bats ($left s left): $CTLVM_TESTS"
 cd "$CTLVM_SRCDIR" || finish 98
 set -- --tap --timing
@@ -100,6 +101,7 @@ set -- --tap --timing
 } | tee "$CTLVM_WORK/tap.txt"
 rc=$(cat /tmp/bats.rc)
 echo "ctlvm: bats exit $rc"
+[ "$rc" = 124 ] && echo "# bats stopped at the deadline ($left s): raise CTL_VM_TIMEOUT" >>"$CTLVM_WORK/checks.txt"
 
 # After the suite: nothing of ours may remain in the one hierarchy. The
 # helpers' teardown looks for cgroups per v1 hierarchy (/sys/fs/cgroup/*/),
