@@ -1,6 +1,7 @@
-/* Parsing of `run`/`create` options into struct create_opts, and of the
- * -v mount spec. Reports problems through struct ctr_error so that main()
- * prints them the one way a usage error is printed. */
+/* Parsing of `run`/`create` options into struct create_opts, of the -v
+ * mount spec, and of the option sets several commands share. Reports
+ * problems through struct ctr_error so that the commands print them the
+ * one way a usage error is printed. Prints nothing itself. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -202,12 +203,28 @@ args_parse_log_opt(struct create_opts *o, const char *opt, struct ctr_error **er
                              "invalid --log-opt '%s' (max-size=SIZE or max-file=N)", opt);
 }
 
+int
+args_option_error(char **argv, int c, struct ctr_error **err)
+{
+        if (c == ':')
+                return ctr_error_msg(err, EINVAL, "%s: option '%s' needs an argument", argv[0],
+                                     argv[optind - 1]);
+        /* optopt is the option's val: a character for a short option, 0 for
+         * an unknown long one, our own code (>= 0x100) for a long one given
+         * an argument it does not take. */
+        if (optopt > 0 && optopt < 0x100)
+                return ctr_error_msg(err, EINVAL, "%s: unknown option -%c", argv[0], optopt);
+        return ctr_error_msg(err, EINVAL, "%s: unknown option '%s'", argv[0], argv[optind - 1]);
+}
+
 enum {
         OPT_RM = 0x100,
         OPT_NAME,
         OPT_HOSTNAME,
         OPT_DETACH_KEYS,
         OPT_LOG_OPT,
+        OPT_JSON,
+        OPT_NO_STDIN,
 };
 
 int
@@ -286,17 +303,8 @@ args_parse_create(int argc, char **argv, bool allow_detach, struct create_opts *
                 case 'h':
                         create_opts_done(&o);
                         return 1;
-                case ':':
-                        r = ctr_error_msg(err, EINVAL, "%s: option '%s' needs an argument",
-                                          argv[0], argv[optind - 1]);
-                        break;
                 default:
-                        if (optopt && optopt != '?')
-                                r = ctr_error_msg(err, EINVAL, "%s: unknown option -%c", argv[0],
-                                                  optopt);
-                        else
-                                r = ctr_error_msg(err, EINVAL, "%s: unknown option '%s'", argv[0],
-                                                  argv[optind - 1]);
+                        r = args_option_error(argv, c, err);
                         break;
                 }
                 if (r < 0) {
@@ -398,6 +406,132 @@ create_opts_to_params(const struct create_opts *o, struct ctr_error **err)
 oom:
         ctr_error_msg(err, ENOMEM, "out of memory, or an option is not valid UTF-8");
         return NULL;
+}
+
+static bool
+is_help(const char *arg)
+{
+        return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+int
+args_parse_targets(int argc, char **argv, const char *name, enum args_option opt,
+                   const char *what, json_t *extra, struct ctr_error **err)
+{
+        static const struct option force_options[] = {
+                { "force", no_argument, NULL, 'f' },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        static const struct option signal_options[] = {
+                { "signal", required_argument, NULL, 's' },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        bool force = opt == ARGS_OPT_FORCE;
+        int c, sig;
+
+        if (opt == ARGS_NO_OPTION) {
+                optind = 1;
+                if (argc > 1 && is_help(argv[1]))
+                        return 1;
+        } else {
+                optind = 0; /* full re-initialisation (glibc) */
+                opterr = 0;
+                while ((c = getopt_long(argc, argv, force ? "+:fh" : "+:s:h",
+                                        force ? force_options : signal_options, NULL)) >= 0)
+                        switch (c) {
+                        case 'f':
+                                if (json_object_set_new(extra, "force", json_true()) < 0)
+                                        return -ENOMEM;
+                                break;
+                        case 's':
+                                sig = parse_signal(optarg);
+                                if (sig < 0)
+                                        return ctr_error_msg(err, EINVAL, "%s: invalid signal '%s'",
+                                                             name, optarg);
+                                if (json_object_set_new(extra, "signal", json_integer(sig)) < 0)
+                                        return -ENOMEM;
+                                break;
+                        case 'h':
+                                return 1;
+                        default:
+                                return args_option_error(argv, c, err);
+                        }
+        }
+        if (optind >= argc)
+                return ctr_error_msg(err, EINVAL, "%s requires at least 1 argument (%s)", name,
+                                     what);
+        return 0;
+}
+
+int
+args_parse_list(int argc, char **argv, bool with_all, struct args_list *ret,
+                struct ctr_error **err)
+{
+        static const struct option options[] = {
+                { "all", no_argument, NULL, 'a' },
+                { "quiet", no_argument, NULL, 'q' },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        int c;
+
+        *ret = (struct args_list) {};
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, with_all ? "+:aqh" : "+:qh",
+                                with_all ? options : options + 1, NULL)) >= 0)
+                switch (c) {
+                case 'a':
+                        ret->all = true;
+                        break;
+                case 'q':
+                        ret->quiet = true;
+                        break;
+                case OPT_JSON:
+                        ret->json = true;
+                        break;
+                case 'h':
+                        return 1;
+                default:
+                        return args_option_error(argv, c, err);
+                }
+        return 0;
+}
+
+int
+args_parse_attach(int argc, char **argv, const char *name, const char *what,
+                  struct args_attach *ret, struct ctr_error **err)
+{
+        static const struct option options[] = {
+                { "no-stdin", no_argument, NULL, OPT_NO_STDIN },
+                { "detach-keys", required_argument, NULL, OPT_DETACH_KEYS },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        int c;
+
+        *ret = (struct args_attach) {};
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+:h", options, NULL)) >= 0)
+                switch (c) {
+                case OPT_NO_STDIN:
+                        ret->no_stdin = true;
+                        break;
+                case OPT_DETACH_KEYS:
+                        ret->detach_keys = optarg;
+                        break;
+                case 'h':
+                        return 1;
+                default:
+                        return args_option_error(argv, c, err);
+                }
+        if (argc - optind != 1)
+                return ctr_error_msg(err, EINVAL, "%s requires exactly 1 argument (%s)", name, what);
+        return 0;
 }
 
 /* Go-style duration made of <number><h|m|s> parts, in milliseconds;

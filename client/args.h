@@ -1,6 +1,7 @@
-/* Option parsing for `run` and `create`, and the container.create params
- * built from it. Kept apart from the commands so it can be unit-tested
- * without a daemon. */
+/* Option parsing for the commands: `run` and `create` and the
+ * container.create params built from it, and the option sets several
+ * commands share (multi-target, listing, attach). Kept apart from the
+ * commands so it can be unit-tested without a daemon. */
 #pragma once
 
 #include <jansson.h>
@@ -61,3 +62,48 @@ json_t *create_opts_to_params(const struct create_opts *o, struct ctr_error **er
  * anything else (RFC 3339, unix seconds) is passed on for the daemon to
  * check. *ret is malloc'd. -EINVAL for an empty value, -ENOMEM. */
 int args_parse_log_time(const char *s, int64_t now_s, char **ret);
+
+/* getopt_long's complaint (c is ':' or '?') about argv[optind - 1] as *err:
+ * "NAME: option '--x' needs an argument", "NAME: unknown option -x" or
+ * "NAME: unknown option '--x'". Returns -EINVAL. */
+int args_option_error(char **argv, int c, struct ctr_error **err);
+
+/* The one option, besides -h/--help, of a command that acts on each of its
+ * arguments. */
+enum args_option {
+        ARGS_NO_OPTION,
+        ARGS_OPT_FORCE,  /* -f/--force: "force": true in the params */
+        ARGS_OPT_SIGNAL, /* -s/--signal SIGNAL: "signal": N in the params */
+};
+
+/* Parses the options of kill, rm, wait, inspect and their exec and image
+ * forms into extra (the params every target's call gets). With
+ * ARGS_NO_OPTION only a first argument -h/--help is an option; anything
+ * else is a target. name starts the messages ("kill: invalid signal 'X'",
+ * "kill requires at least 1 argument (WHAT)"). Returns 0 with optind at
+ * the first of at least one target, 1 for --help, -EINVAL with *err. */
+int args_parse_targets(int argc, char **argv, const char *name, enum args_option opt,
+                       const char *what, json_t *extra, struct ctr_error **err);
+
+/* The options of the listings (ps, exec ls, image list). */
+struct args_list {
+        bool all;   /* -a/--all, only where with_all */
+        bool quiet; /* -q/--quiet */
+        bool json;  /* --json */
+};
+
+/* Returns 0 with optind at the first argument, 1 for --help, -EINVAL with
+ * *err. */
+int args_parse_list(int argc, char **argv, bool with_all, struct args_list *ret,
+                    struct ctr_error **err);
+
+/* The options of attach and exec attach. */
+struct args_attach {
+        bool no_stdin;           /* --no-stdin */
+        const char *detach_keys; /* --detach-keys KEYS, borrowed; NULL: default */
+};
+
+/* Also checks for exactly one argument, argv[optind] ("NAME requires
+ * exactly 1 argument (WHAT)"). Returns 0, 1 for --help, -EINVAL with *err. */
+int args_parse_attach(int argc, char **argv, const char *name, const char *what,
+                      struct args_attach *ret, struct ctr_error **err);

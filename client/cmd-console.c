@@ -1,6 +1,7 @@
 /* attach and logs: the commands that connect to a running container's
- * console or to its log. The stream itself is stream.c; terminal and
- * detach-keys handling is console.c. */
+ * console or to its log, and the exit code at the end of every attached
+ * stream. The stream itself is stream.c; terminal and detach-keys
+ * handling is console.c. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,86 +27,95 @@ container_console_config(struct client *cl, const char *ref, bool *ret_tty, bool
         return 0;
 }
 
+int
+stream_exit_code(struct client *cl, const struct console *con,
+                 int (*lost)(struct client *cl, const char *id), const char *id,
+                 enum stream_end *ret_end)
+{
+        int code = EXIT_USAGE;
+        int end = console_run(cl, cl->conn, con, &code);
+
+        /* After frames the connection is no longer JSON-RPC. */
+        conn_free(cl->conn);
+        cl->conn = NULL;
+        if (ret_end)
+                *ret_end = end;
+        switch (end) {
+        case STREAM_EXITED:
+                return code;
+        case STREAM_DETACHED:
+                return 0;
+        default:
+                return lost(cl, id);
+        }
+}
+
+/* Exit code of a container whose stream ended without an EXIT frame
+ * (daemon restart, connection lost): it is still recorded. */
+static int
+wait_exit_code(struct client *cl, const char *id)
+{
+        json_auto_t *params = json_pack("{s:s}", "container", id), *result = NULL;
+
+        if (!params || client_call_once(cl, "container.wait", params, &result) < 0)
+                return EXIT_USAGE;
+        return exit_code_from_result(result);
+}
+
+int
+attached_exit_code(struct client *cl, struct console *con, const char *id,
+                   enum stream_end *ret_end)
+{
+        con->kill_method = "container.kill";
+        con->kill_key = "container";
+        con->kill_target = id;
+        return stream_exit_code(cl, con, wait_exit_code, id, ret_end);
+}
+
 enum {
-        OPT_NO_STDIN = 0x100,
-        OPT_DETACH_KEYS,
-        OPT_SINCE,
+        OPT_SINCE = 0x100,
         OPT_UNTIL,
 };
 
 int
 cmd_attach(struct client *cl, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "no-stdin", no_argument, NULL, OPT_NO_STDIN },
-                { "detach-keys", required_argument, NULL, OPT_DETACH_KEYS },
-                { "help", no_argument, NULL, 'h' },
-                {}
-        };
+        _cleanup_error_ struct ctr_error *err = NULL;
+        _cleanup_free_ char *id = NULL;
         json_auto_t *params = NULL;
+        struct args_attach o;
         struct console con = {};
         struct proto_reply reply;
-        const char *detach_keys = NULL, *id;
-        _cleanup_free_ char *id_copy = NULL;
-        bool no_stdin = false;
         json_t *v;
-        int c, r;
+        int r;
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:h", options, NULL)) >= 0)
-                switch (c) {
-                case OPT_NO_STDIN:
-                        no_stdin = true;
-                        break;
-                case OPT_DETACH_KEYS:
-                        detach_keys = optarg;
-                        break;
-                case 'h':
-                        printf("Usage: containerctl attach [--no-stdin] [--detach-keys KEYS] "
-                               "CONTAINER\n");
-                        return 0;
-                default:
-                        return option_error(argv, c);
-                }
-        if (argc - optind != 1)
-                return usage_error("attach requires exactly 1 argument (a container)");
-        if (console_init(&con, detach_keys) != 0)
+        r = args_parse_attach(argc, argv, "attach", "a container", &o, &err);
+        if (r != 0)
+                return parse_exit(r, err, "Usage: containerctl attach [--no-stdin] [--detach-keys KEYS] "
+                                  "CONTAINER\n");
+        if (console_init(&con, o.detach_keys) != 0)
                 return EXIT_USAGE;
 
         params = json_pack("{s:s}", "container", argv[optind]);
-        if (!params || (no_stdin && json_object_set_new(params, "stdin", json_false()) < 0))
+        if (!params || (o.no_stdin && json_object_set_new(params, "stdin", json_false()) < 0))
                 return EXIT_USAGE;
         /* The tty is not known before the reply; the size only matters
          * with one, and the monitor ignores it otherwise. */
         if (isatty(STDIN_FILENO) && console_add_size(params, true) < 0)
                 return EXIT_USAGE;
-        r = client_call_reply(cl, "container.attach", params, NULL, NULL, &reply);
-        if (r < 0)
-                return EXIT_USAGE;
-        if (reply.is_error) {
-                client_print_reply_error(&reply);
-                proto_reply_clear(&reply);
-                return EXIT_USAGE;
-        }
-        id = json_str(reply.result, "id");
-        id_copy = strdup(id ? id : argv[optind]);
+        r = client_call_checked(cl, "container.attach", params, NULL, NULL, &reply);
+        if (r != 0)
+                return r;
+        id = strdup(json_str(reply.result, "id") ?: argv[optind]);
         con.tty = json_is_true(json_object_get(reply.result, "tty"));
         /* A daemon that says whether stdin is open saves us a raw terminal
          * for a container that reads nothing. */
         v = json_object_get(reply.result, "stdin");
-        con.send_stdin = !no_stdin && (!json_is_boolean(v) || json_is_true(v));
-        con.kill_method = "container.kill";
-        con.kill_key = "container";
-        con.kill_target = id_copy;
+        con.send_stdin = !o.no_stdin && (!json_is_boolean(v) || json_is_true(v));
         proto_reply_clear(&reply);
-        if (!id_copy)
+        if (!id)
                 return EXIT_USAGE;
-
-        r = attached_exit_code(cl, cl->conn, &con, id_copy, NULL);
-        conn_free(cl->conn);
-        cl->conn = NULL;
-        return r;
+        return attached_exit_code(cl, &con, id, NULL);
 }
 
 static int
@@ -134,6 +144,13 @@ add_log_time(json_t *params, const char *key, const char *value)
         return 0;
 }
 
+static int
+log_stream_lost(struct client *cl, const char *id)
+{
+        fprintf(stderr, "Error: containerctld ended the log stream early\n");
+        return EXIT_USAGE;
+}
+
 int
 cmd_logs(struct client *cl, int argc, char **argv)
 {
@@ -150,7 +167,7 @@ cmd_logs(struct client *cl, int argc, char **argv)
         struct console con = {}; /* no stdin, no tty, no signal forwarding */
         struct proto_reply reply;
         int64_t tail;
-        int c, r, code = EXIT_USAGE;
+        int c, r;
 
         if (!params)
                 return EXIT_USAGE;
@@ -186,21 +203,10 @@ cmd_logs(struct client *cl, int argc, char **argv)
                 return usage_error("logs requires exactly 1 argument (a container)");
         json_object_set_new(params, "container", json_string(argv[optind]));
 
-        r = client_call_reply(cl, "container.logs", params, NULL, NULL, &reply);
-        if (r < 0)
-                return EXIT_USAGE;
-        if (reply.is_error) {
-                client_print_reply_error(&reply);
-                proto_reply_clear(&reply);
-                return EXIT_USAGE;
-        }
+        r = client_call_checked(cl, "container.logs", params, NULL, NULL, &reply);
+        if (r != 0)
+                return r;
         proto_reply_clear(&reply);
-        r = console_run(cl, cl->conn, &con, &code);
-        conn_free(cl->conn);
-        cl->conn = NULL;
-        if (r != STREAM_EXITED) {
-                fprintf(stderr, "Error: containerctld ended the log stream early\n");
-                return EXIT_USAGE;
-        }
-        return code;
+        /* No detach keys: the stream ends with its EXIT frame or early. */
+        return stream_exit_code(cl, &con, log_stream_lost, argv[optind], NULL);
 }

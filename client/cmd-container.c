@@ -5,7 +5,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "client/args.h"
 #include "client/commands.h"
@@ -15,16 +14,6 @@
 #include "client/stream.h"
 #include "common/id.h"
 #include "common/parse.h"
-
-int
-option_error(char **argv, int c)
-{
-        if (c == ':')
-                return usage_error("%s: option '%s' needs an argument", argv[0], argv[optind - 1]);
-        if (optopt > 0 && optopt < 0x100)
-                return usage_error("%s: unknown option -%c", argv[0], optopt);
-        return usage_error("%s: unknown option '%s'", argv[0], argv[optind - 1]);
-}
 
 static int
 print_run_help(const char *cmd)
@@ -74,51 +63,6 @@ create_container(struct client *cl, const struct create_opts *o, char **ret_id)
         return *ret_id ? 0 : EXIT_USAGE;
 }
 
-/* Exit code of a container whose stream ended without an EXIT frame
- * (daemon restart, connection lost): it is still recorded. */
-static int
-wait_exit_code(struct client *cl, const char *id)
-{
-        _cleanup_conn_ struct conn *c = NULL;
-        _cleanup_error_ struct ctr_error *err = NULL;
-        json_auto_t *params = json_pack("{s:s}", "container", id);
-        struct proto_reply reply;
-        int code;
-
-        if (!params || client_connect_new(cl, &c) < 0)
-                return EXIT_USAGE;
-        if (conn_call(c, "container.wait", params, NULL, NULL, &reply, &err) < 0) {
-                fprintf(stderr, "Error: %s\n", err ? err->message : "container.wait failed");
-                return EXIT_USAGE;
-        }
-        if (reply.is_error) {
-                client_print_reply_error(&reply);
-                code = EXIT_USAGE;
-        } else
-                code = exit_code_from_result(reply.result);
-        proto_reply_clear(&reply);
-        return code;
-}
-
-int
-attached_exit_code(struct client *cl, struct conn *c, const struct console *con,
-                   const char *container_id, enum stream_end *ret_end)
-{
-        int code = EXIT_USAGE;
-        int end = console_run(cl, c, con, &code);
-
-        if (ret_end)
-                *ret_end = end;
-        switch (end) {
-        case STREAM_EXITED:
-                return code;
-        case STREAM_DETACHED:
-                return 0;
-        default:
-                return wait_exit_code(cl, container_id);
-        }
-}
-
 enum start_outcome {
         START_RUNNING,  /* started, not attached (or start failed before exit) */
         START_EXITED,   /* went through its exit: attached and done, or failed with data.exit_code */
@@ -131,7 +75,7 @@ enum start_outcome {
  * be NULL) tells what became of the container, which decides its
  * auto-removal. */
 static int
-start_container(struct client *cl, const char *ref, const struct console *con,
+start_container(struct client *cl, const char *ref, struct console *con,
                 enum start_outcome *ret_outcome)
 {
         json_auto_t *params = json_pack("{s:s, s:b}", "container", ref, "attach", con != NULL);
@@ -147,20 +91,14 @@ start_container(struct client *cl, const char *ref, const struct console *con,
         if (r < 0)
                 return EXIT_USAGE;
         if (reply.is_error) {
-                client_print_reply_error(&reply);
-                r = client_reply_exit_code(&reply);
                 if (ret_outcome && json_is_integer(json_object_get(reply.error_data, "exit_code")))
                         *ret_outcome = START_EXITED;
-                proto_reply_clear(&reply);
-                return r;
+                return client_reply_fail(&reply);
         }
         proto_reply_clear(&reply);
         if (!con)
                 return 0;
-        r = attached_exit_code(cl, cl->conn, con, ref, &end);
-        /* After frames the connection is no longer JSON-RPC. */
-        conn_free(cl->conn);
-        cl->conn = NULL;
+        r = attached_exit_code(cl, con, ref, &end);
         if (ret_outcome)
                 *ret_outcome = end == STREAM_DETACHED ? START_DETACHED : START_EXITED;
         return r;
@@ -228,9 +166,6 @@ run_or_create(struct client *cl, int argc, char **argv, bool run)
         }
         con.tty = o.tty;
         con.send_stdin = o.interactive;
-        con.kill_method = "container.kill";
-        con.kill_key = "container";
-        con.kill_target = id;
         r = start_container(cl, id, &con, &outcome);
         if (o.auto_remove) {
                 /* Exited: the daemon removes it, we wait for that. Detached:
@@ -256,16 +191,6 @@ int
 cmd_create(struct client *cl, int argc, char **argv)
 {
         return run_or_create(cl, argc, argv, false);
-}
-
-/* Parses options that take no argument except the listed ones, for the
- * simple multi-container commands. */
-static int
-need_targets(int argc, char **argv, const char *what)
-{
-        if (optind >= argc)
-                return usage_error("%s requires at least 1 argument (%s)", argv[0], what);
-        return 0;
 }
 
 int
@@ -302,14 +227,10 @@ cmd_start(struct client *cl, int argc, char **argv)
                 default:
                         return option_error(argv, c);
                 }
-        if (need_targets(argc, argv, "a container"))
-                return EXIT_USAGE;
+        if (optind >= argc)
+                return usage_error("start requires at least 1 argument (a container)");
         if (attach) {
-                struct console con = {
-                        .kill_method = "container.kill",
-                        .kill_key = "container",
-                        .kill_target = argv[optind],
-                };
+                struct console con = {};
 
                 if (argc - optind > 1)
                         return usage_error("you cannot start and attach multiple containers at once");
@@ -332,37 +253,6 @@ cmd_start(struct client *cl, int argc, char **argv)
                 } else
                         printf("%s\n", argv[i]);
         }
-        return failed;
-}
-
-/* For each target: call method with {"container": arg} + extra, print the
- * argument on success. Continues after errors; 1 if any failed. */
-static int
-for_each_container(struct client *cl, int argc, char **argv, const char *method, json_t *extra,
-                   bool print_exit_code)
-{
-        int failed = 0;
-
-        for (int i = optind; i < argc; i++) {
-                json_auto_t *params = extra ? json_copy(extra) : json_object();
-                json_auto_t *result = NULL;
-                int r;
-
-                if (!params || json_object_set_new(params, "container", json_string(argv[i])) < 0)
-                        return EXIT_USAGE;
-                r = client_call(cl, method, params, &result);
-                if (r == CLIENT_EREMOTE) {
-                        failed = 1;
-                        continue;
-                }
-                if (r < 0)
-                        return EXIT_USAGE; /* transport: no point trying the others */
-                if (print_exit_code)
-                        printf("%d\n", exit_code_from_result(result));
-                else
-                        printf("%s\n", argv[i]);
-        }
-        fflush(stdout);
         return failed;
 }
 
@@ -392,116 +282,63 @@ cmd_stop(struct client *cl, int argc, char **argv)
                 default:
                         return option_error(argv, c);
                 }
-        if (need_targets(argc, argv, "a container"))
-                return EXIT_USAGE;
+        if (optind >= argc)
+                return usage_error("stop requires at least 1 argument (a container)");
         extra = json_pack("{s:I}", "timeout", (json_int_t) timeout);
-        return for_each_container(cl, argc, argv, "container.stop", extra, false);
+        return client_call_each(cl, argv + optind, argc - optind, "container.stop", "container",
+                                extra, NULL, NULL);
 }
 
 int
 cmd_kill(struct client *cl, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "signal", required_argument, NULL, 's' },
-                { "help", no_argument, NULL, 'h' },
-                {}
+        static const struct target_cmd cmd = {
+                .name = "kill", .option = ARGS_OPT_SIGNAL, .target = "CONTAINER",
+                .what = "a container", .method = "container.kill", .key = "container",
         };
-        json_auto_t *extra = json_object();
-        int c, sig;
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:s:h", options, NULL)) >= 0)
-                switch (c) {
-                case 's':
-                        sig = parse_signal(optarg);
-                        if (sig < 0)
-                                return usage_error("kill: invalid signal '%s'", optarg);
-                        json_object_set_new(extra, "signal", json_integer(sig));
-                        break;
-                case 'h':
-                        printf("Usage: containerctl kill [-s|--signal SIGNAL] CONTAINER...\n");
-                        return 0;
-                default:
-                        return option_error(argv, c);
-                }
-        if (need_targets(argc, argv, "a container"))
-                return EXIT_USAGE;
-        return for_each_container(cl, argc, argv, "container.kill", extra, false);
+        return target_command(cl, argc, argv, &cmd, NULL);
 }
 
 int
 cmd_rm(struct client *cl, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "force", no_argument, NULL, 'f' },
-                { "help", no_argument, NULL, 'h' },
-                {}
+        static const struct target_cmd cmd = {
+                .name = "rm", .option = ARGS_OPT_FORCE, .target = "CONTAINER",
+                .what = "a container", .method = "container.remove", .key = "container",
         };
-        json_auto_t *extra = json_object();
-        int c;
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:fh", options, NULL)) >= 0)
-                switch (c) {
-                case 'f':
-                        json_object_set_new(extra, "force", json_true());
-                        break;
-                case 'h':
-                        printf("Usage: containerctl rm [-f|--force] CONTAINER...\n");
-                        return 0;
-                default:
-                        return option_error(argv, c);
-                }
-        if (need_targets(argc, argv, "a container"))
-                return EXIT_USAGE;
-        return for_each_container(cl, argc, argv, "container.remove", extra, false);
+        return target_command(cl, argc, argv, &cmd, NULL);
+}
+
+static void
+print_exit_code(const char *target, json_t *result, void *userdata)
+{
+        printf("%d\n", exit_code_from_result(result));
 }
 
 int
 cmd_wait(struct client *cl, int argc, char **argv)
 {
-        optind = 1;
-        if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-                printf("Usage: containerctl wait CONTAINER...\n");
-                return 0;
-        }
-        if (need_targets(argc, argv, "a container"))
-                return EXIT_USAGE;
-        return for_each_container(cl, argc, argv, "container.wait", NULL, true);
+        static const struct target_cmd cmd = {
+                .name = "wait", .option = ARGS_NO_OPTION, .target = "CONTAINER",
+                .what = "a container", .method = "container.wait", .key = "container",
+                .done = print_exit_code,
+        };
+
+        return target_command(cl, argc, argv, &cmd, NULL);
 }
 
 int
 cmd_inspect(struct client *cl, int argc, char **argv)
 {
-        json_auto_t *all = json_array();
-        int failed = 0;
+        static const struct target_cmd cmd = {
+                .name = "inspect", .option = ARGS_NO_OPTION, .target = "CONTAINER",
+                .what = "a container", .method = "container.inspect", .key = "container",
+                .collect = true,
+        };
 
-        if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-                printf("Usage: containerctl inspect CONTAINER...\n");
-                return 0;
-        }
-        if (argc < 2)
-                return usage_error("inspect requires at least 1 argument (a container)");
-        for (int i = 1; i < argc; i++) {
-                json_auto_t *params = json_pack("{s:s}", "container", argv[i]);
-                json_t *result = NULL;
-                int r;
-
-                if (!params)
-                        return EXIT_USAGE;
-                r = client_call(cl, "container.inspect", params, &result);
-                if (r == CLIENT_EREMOTE) {
-                        failed = 1;
-                        continue;
-                }
-                if (r < 0)
-                        return EXIT_USAGE;
-                json_array_append_new(all, result);
-        }
-        print_json(all);
-        return failed;
+        return target_command(cl, argc, argv, &cmd, NULL);
 }
 
 /* ps: one table row per container summary. */
@@ -545,73 +382,15 @@ ps_row(struct table *t, json_t *ctr, int64_t now)
 int
 cmd_ps(struct client *cl, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "all", no_argument, NULL, 'a' },
-                { "quiet", no_argument, NULL, 'q' },
-                { "json", no_argument, NULL, 'j' },
-                { "help", no_argument, NULL, 'h' },
-                {}
-        };
         static const char *const headers[] = {
                 "CONTAINER ID", "NAME", "IMAGE", "COMMAND", "STATUS", "CREATED", NULL,
         };
-        _cleanup_(table_freep) struct table *t = NULL;
-        json_auto_t *params = json_object(), *result = NULL;
-        bool all = false, quiet = false, as_json = false;
-        json_t *list, *ctr;
-        int64_t now = (int64_t) time(NULL);
-        size_t i;
-        int c;
+        static const struct list_cmd cmd = {
+                .usage = "Usage: containerctl ps [-a|--all] [-q|--quiet] [--json]\n",
+                .with_all = true,
+                .method = "container.list", .key = "containers", .id_key = "id",
+                .headers = headers, .add_row = ps_row,
+        };
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:aqh", options, NULL)) >= 0)
-                switch (c) {
-                case 'a':
-                        all = true;
-                        break;
-                case 'q':
-                        quiet = true;
-                        break;
-                case 'j':
-                        as_json = true;
-                        break;
-                case 'h':
-                        printf("Usage: containerctl ps [-a|--all] [-q|--quiet] [--json]\n");
-                        return 0;
-                default:
-                        return option_error(argv, c);
-                }
-        if (optind < argc)
-                return usage_error("ps takes no arguments");
-
-        json_object_set_new(params, "all", json_boolean(all));
-        if (client_call(cl, "container.list", params, &result) < 0)
-                return EXIT_USAGE;
-        list = json_object_get(result, "containers");
-        if (!json_is_array(list)) {
-                fprintf(stderr, "Error: container.list returned no container list\n");
-                return EXIT_USAGE;
-        }
-        if (as_json) {
-                print_json(list);
-                return 0;
-        }
-        if (quiet) {
-                json_array_foreach(list, i, ctr) {
-                        const char *id = json_str(ctr, "id");
-
-                        if (id)
-                                printf("%.*s\n", ID_SHORT_LEN, id);
-                }
-                return 0;
-        }
-        t = table_new(headers);
-        if (!t)
-                return EXIT_USAGE;
-        json_array_foreach(list, i, ctr)
-                if (ps_row(t, ctr, now) < 0)
-                        return EXIT_USAGE;
-        table_print(t, stdout);
-        return 0;
+        return list_command(cl, argc, argv, &cmd);
 }

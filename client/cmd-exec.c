@@ -6,68 +6,41 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "client/commands.h"
 #include "client/format.h"
 #include "client/output.h"
 #include "common/id.h"
-#include "common/parse.h"
 
 enum {
         OPT_DETACH_KEYS = 0x100,
-        OPT_NO_STDIN,
-        OPT_JSON,
 };
 
 /* Exit code of an exec whose stream ended without an EXIT frame. */
 static int
 exec_lost_exit_code(struct client *cl, const char *exec_id)
 {
-        _cleanup_conn_ struct conn *c = NULL;
-        _cleanup_error_ struct ctr_error *err = NULL;
-        json_auto_t *params = json_pack("{s:s}", "exec", exec_id);
-        struct proto_reply reply;
-        int code = EXIT_USAGE;
+        json_auto_t *params = json_pack("{s:s}", "exec", exec_id), *result = NULL;
 
-        if (!params || client_connect_new(cl, &c) < 0)
+        if (!params || client_call_once(cl, "exec.inspect", params, &result) < 0)
                 return EXIT_USAGE;
-        if (conn_call(c, "exec.inspect", params, NULL, NULL, &reply, &err) < 0) {
-                fprintf(stderr, "Error: %s\n", err ? err->message : "exec.inspect failed");
-                return EXIT_USAGE;
-        }
-        if (reply.is_error)
-                client_print_reply_error(&reply);
-        else if (json_is_true(json_object_get(reply.result, "running")))
+        if (json_is_true(json_object_get(result, "running"))) {
                 fprintf(stderr, "Error: lost the connection; exec %.*s is still running "
                         "(containerctl exec attach %.*s)\n", ID_SHORT_LEN, exec_id, ID_SHORT_LEN,
                         exec_id);
-        else
-                code = exit_code_from_result(reply.result);
-        proto_reply_clear(&reply);
-        return code;
+                return EXIT_USAGE;
+        }
+        return exit_code_from_result(result);
 }
 
 /* After the success reply to container.exec or exec.attach: the stream. */
 static int
 exec_stream(struct client *cl, struct console *con, const char *exec_id)
 {
-        int code = EXIT_USAGE, end;
-
         con->kill_method = "exec.kill";
         con->kill_key = "exec";
         con->kill_target = exec_id;
-        end = console_run(cl, cl->conn, con, &code);
-        conn_free(cl->conn);
-        cl->conn = NULL;
-        switch (end) {
-        case STREAM_EXITED:
-                return code;
-        case STREAM_DETACHED:
-                return 0;
-        default:
-                return exec_lost_exit_code(cl, exec_id);
-        }
+        return stream_exit_code(cl, con, exec_lost_exit_code, exec_id, NULL);
 }
 
 /* Calls method; on success keeps the result's exec_id in *ret_id. */
@@ -78,15 +51,9 @@ exec_call(struct client *cl, const char *method, json_t *params, char **ret_id, 
         const char *id;
         int r;
 
-        r = client_call_reply(cl, method, params, NULL, NULL, &reply);
-        if (r < 0)
-                return EXIT_USAGE;
-        if (reply.is_error) {
-                client_print_reply_error(&reply);
-                r = client_reply_exit_code(&reply);
-                proto_reply_clear(&reply);
+        r = client_call_checked(cl, method, params, NULL, NULL, &reply);
+        if (r != 0)
                 return r;
-        }
         id = json_str(reply.result, "exec_id");
         *ret_id = id ? strdup(id) : NULL;
         if (ret_tty)
@@ -233,47 +200,26 @@ exec_run(struct client *cl, int argc, char **argv)
 static int
 exec_attach(struct client *cl, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "no-stdin", no_argument, NULL, OPT_NO_STDIN },
-                { "detach-keys", required_argument, NULL, OPT_DETACH_KEYS },
-                { "help", no_argument, NULL, 'h' },
-                {}
-        };
-        json_auto_t *params = NULL;
+        _cleanup_error_ struct ctr_error *err = NULL;
         _cleanup_free_ char *exec_id = NULL;
-        const char *detach_keys = NULL;
-        bool no_stdin = false;
+        json_auto_t *params = NULL;
+        struct args_attach o;
         struct console con = {};
-        int c, r;
+        int r;
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:h", options, NULL)) >= 0)
-                switch (c) {
-                case OPT_NO_STDIN:
-                        no_stdin = true;
-                        break;
-                case OPT_DETACH_KEYS:
-                        detach_keys = optarg;
-                        break;
-                case 'h':
-                        printf("Usage: containerctl exec attach [--no-stdin] [--detach-keys KEYS] "
-                               "EXEC\n");
-                        return 0;
-                default:
-                        return option_error(argv, c);
-                }
-        if (argc - optind != 1)
-                return usage_error("exec attach requires exactly 1 argument (an exec id)");
-        if (console_init(&con, detach_keys) != 0)
+        r = args_parse_attach(argc, argv, "exec attach", "an exec id", &o, &err);
+        if (r != 0)
+                return parse_exit(r, err, "Usage: containerctl exec attach [--no-stdin] "
+                                  "[--detach-keys KEYS] EXEC\n");
+        if (console_init(&con, o.detach_keys) != 0)
                 return EXIT_USAGE;
-        params = json_pack("{s:s, s:b}", "exec", argv[optind], "stdin", !no_stdin);
+        params = json_pack("{s:s, s:b}", "exec", argv[optind], "stdin", !o.no_stdin);
         if (!params || (isatty(STDIN_FILENO) && console_add_size(params, true) < 0))
                 return EXIT_USAGE;
         r = exec_call(cl, "exec.attach", params, &exec_id, &con.tty);
         if (r != 0)
                 return r;
-        con.send_stdin = !no_stdin;
+        con.send_stdin = !o.no_stdin;
         return exec_stream(cl, &con, exec_id);
 }
 
@@ -322,195 +268,72 @@ exec_ls_row(struct table *t, json_t *e, int64_t now)
 static int
 exec_ls(struct client *cl, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "quiet", no_argument, NULL, 'q' },
-                { "json", no_argument, NULL, OPT_JSON },
-                { "help", no_argument, NULL, 'h' },
-                {}
-        };
         static const char *const headers[] = {
                 "EXEC ID", "COMMAND", "TTY", "PID", "STATUS", "CREATED", NULL,
         };
-        _cleanup_(table_freep) struct table *t = NULL;
-        json_auto_t *params = NULL, *result = NULL;
-        bool quiet = false, as_json = false;
-        int64_t now = (int64_t) time(NULL);
-        json_t *list, *e;
-        size_t i;
-        int c;
+        static const struct list_cmd cmd = {
+                .usage = "Usage: containerctl exec ls [-q|--quiet] [--json] CONTAINER\n",
+                .arg_key = "container",
+                .arg_error = "exec ls requires exactly 1 argument (a container)",
+                .method = "exec.list", .key = "execs", .id_key = "exec_id",
+                .headers = headers, .add_row = exec_ls_row,
+        };
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:qh", options, NULL)) >= 0)
-                switch (c) {
-                case 'q':
-                        quiet = true;
-                        break;
-                case OPT_JSON:
-                        as_json = true;
-                        break;
-                case 'h':
-                        printf("Usage: containerctl exec ls [-q|--quiet] [--json] CONTAINER\n");
-                        return 0;
-                default:
-                        return option_error(argv, c);
-                }
-        if (argc - optind != 1)
-                return usage_error("exec ls requires exactly 1 argument (a container)");
-        params = json_pack("{s:s}", "container", argv[optind]);
-        if (!params || client_call(cl, "exec.list", params, &result) < 0)
-                return EXIT_USAGE;
-        list = json_object_get(result, "execs");
-        if (!json_is_array(list)) {
-                fprintf(stderr, "Error: exec.list returned no exec list\n");
-                return EXIT_USAGE;
-        }
-        if (as_json) {
-                print_json(list);
-                return 0;
-        }
-        if (quiet) {
-                json_array_foreach(list, i, e)
-                        if (json_str(e, "exec_id"))
-                                printf("%.*s\n", ID_SHORT_LEN, json_str(e, "exec_id"));
-                return 0;
-        }
-        t = table_new(headers);
-        if (!t)
-                return EXIT_USAGE;
-        json_array_foreach(list, i, e)
-                if (exec_ls_row(t, e, now) < 0)
-                        return EXIT_USAGE;
-        table_print(t, stdout);
-        return 0;
-}
-
-/* exec kill / rm / inspect: one call per exec id, Docker's multi-target
- * conventions (print the argument, 1 if any failed). */
-static int
-exec_each(struct client *cl, int argc, char **argv, const char *method, json_t *extra,
-          json_t *collect)
-{
-        int failed = 0;
-
-        if (optind >= argc)
-                return usage_error("exec %s requires at least 1 argument (an exec id)", argv[0]);
-        for (int i = optind; i < argc; i++) {
-                json_auto_t *params = extra ? json_copy(extra) : json_object();
-                json_t *result = NULL;
-                int r;
-
-                if (!params || json_object_set_new(params, "exec", json_string(argv[i])) < 0)
-                        return EXIT_USAGE;
-                r = client_call(cl, method, params, &result);
-                if (r == CLIENT_EREMOTE) {
-                        failed = 1;
-                        continue;
-                }
-                if (r < 0)
-                        return EXIT_USAGE;
-                if (collect)
-                        json_array_append_new(collect, result);
-                else {
-                        printf("%s\n", argv[i]);
-                        json_decref(result);
-                }
-        }
-        if (collect)
-                print_json(collect);
-        return failed;
+        return list_command(cl, argc, argv, &cmd);
 }
 
 static int
 exec_kill(struct client *cl, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "signal", required_argument, NULL, 's' },
-                { "help", no_argument, NULL, 'h' },
-                {}
+        static const struct target_cmd cmd = {
+                .name = "exec kill", .option = ARGS_OPT_SIGNAL, .target = "EXEC",
+                .what = "an exec id", .method = "exec.kill", .key = "exec",
         };
-        json_auto_t *extra = json_object();
-        int c, sig;
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:s:h", options, NULL)) >= 0)
-                switch (c) {
-                case 's':
-                        sig = parse_signal(optarg);
-                        if (sig < 0)
-                                return usage_error("exec kill: invalid signal '%s'", optarg);
-                        json_object_set_new(extra, "signal", json_integer(sig));
-                        break;
-                case 'h':
-                        printf("Usage: containerctl exec kill [-s|--signal SIGNAL] EXEC...\n");
-                        return 0;
-                default:
-                        return option_error(argv, c);
-                }
-        return exec_each(cl, argc, argv, "exec.kill", extra, NULL);
+        return target_command(cl, argc, argv, &cmd, NULL);
 }
 
 static int
 exec_rm(struct client *cl, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "force", no_argument, NULL, 'f' },
-                { "help", no_argument, NULL, 'h' },
-                {}
+        static const struct target_cmd cmd = {
+                .name = "exec rm", .option = ARGS_OPT_FORCE, .target = "EXEC",
+                .what = "an exec id", .method = "exec.remove", .key = "exec",
         };
-        json_auto_t *extra = json_object();
-        int c;
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:fh", options, NULL)) >= 0)
-                switch (c) {
-                case 'f':
-                        json_object_set_new(extra, "force", json_true());
-                        break;
-                case 'h':
-                        printf("Usage: containerctl exec rm [-f|--force] EXEC...\n");
-                        return 0;
-                default:
-                        return option_error(argv, c);
-                }
-        return exec_each(cl, argc, argv, "exec.remove", extra, NULL);
+        return target_command(cl, argc, argv, &cmd, NULL);
 }
 
 static int
 exec_inspect(struct client *cl, int argc, char **argv)
 {
-        json_auto_t *all = json_array();
+        static const struct target_cmd cmd = {
+                .name = "exec inspect", .option = ARGS_NO_OPTION, .target = "EXEC",
+                .what = "an exec id", .method = "exec.inspect", .key = "exec", .collect = true,
+        };
 
-        optind = 1;
-        if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-                printf("Usage: containerctl exec inspect EXEC...\n");
-                return 0;
-        }
-        return all ? exec_each(cl, argc, argv, "exec.inspect", NULL, all) : EXIT_USAGE;
+        return target_command(cl, argc, argv, &cmd, NULL);
 }
 
 int
 cmd_exec(struct client *cl, int argc, char **argv)
 {
-        static const struct {
-                const char *name;
-                int (*fn)(struct client *cl, int argc, char **argv);
-        } subs[] = {
-                { "ls", exec_ls },
-                { "list", exec_ls },
-                { "attach", exec_attach },
-                { "kill", exec_kill },
-                { "rm", exec_rm },
-                { "inspect", exec_inspect },
+        /* Listed by print_exec_help(). */
+        static const struct command subs[] = {
+                { "ls", exec_ls, NULL, NULL },
+                { "list", exec_ls, NULL, NULL },
+                { "attach", exec_attach, NULL, NULL },
+                { "kill", exec_kill, NULL, NULL },
+                { "rm", exec_rm, NULL, NULL },
+                { "inspect", exec_inspect, NULL, NULL },
         };
+        const struct command *sub = NULL;
 
         /* A subcommand word right after "exec"; a container with such a
          * name is reached with an option or "--" first (exec -- ls cat). */
         if (argc > 1)
-                for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
-                        if (strcmp(argv[1], subs[i].name) == 0)
-                                return subs[i].fn(cl, argc - 1, argv + 1);
+                sub = command_find(subs, ARRAY_SIZE(subs), argv[1]);
+        if (sub)
+                return sub->fn(cl, argc - 1, argv + 1);
         return exec_run(cl, argc, argv);
 }

@@ -1,12 +1,10 @@
 /* Image commands: image import|list|ls|rm|inspect and the `images` alias.
  * Import prints progress notifications as one updating line on a tty. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client/commands.h"
@@ -91,11 +89,8 @@ image_import(struct client *cl, int argc, char **argv)
                 fprintf(stderr, "\r\033[K");
         if (r < 0)
                 return EXIT_USAGE;
-        if (reply.is_error) {
-                client_print_reply_error(&reply);
-                proto_reply_clear(&reply);
-                return EXIT_USAGE;
-        }
+        if (reply.is_error)
+                return client_reply_fail(&reply);
         printf("%s\n", bare_id(json_str(reply.result, "id")));
         proto_reply_clear(&reply);
         return 0;
@@ -121,93 +116,55 @@ add_image_row(struct table *t, json_t *img, const char *name, const char *tag, i
         return table_add_row(t, (const char *const[]) { name, tag, short_id, created, size });
 }
 
+/* The rows of one image: one per name, one <none> row for a dangling
+ * image; a daemon without "refs" gives name and tag only. */
+static int
+image_rows(struct table *t, json_t *img, int64_t now)
+{
+        json_t *refs = json_object_get(img, "refs");
+        size_t n = json_is_array(refs) ? json_array_size(refs) : 0;
+
+        for (size_t k = 0; k < (n ? n : 1); k++) {
+                _cleanup_free_ char *name = NULL;
+                const char *tag = json_str(img, "tag") ?: "<none>";
+
+                if (n) {
+                        const char *ref = json_string_value(json_array_get(refs, k));
+                        const char *colon = ref ? strrchr(ref, ':') : NULL;
+
+                        if (!colon || strchr(colon, '/'))
+                                continue;
+                        name = strndup(ref, (size_t) (colon - ref));
+                        tag = colon + 1;
+                } else {
+                        name = strdup(json_str(img, "name") ?: "<none>");
+                }
+                if (!name)
+                        return -ENOMEM;
+                if (add_image_row(t, img, name, tag, now) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 static int
 image_list(struct client *cl, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "quiet", no_argument, NULL, 'q' },
-                { "json", no_argument, NULL, 'j' },
-                { "help", no_argument, NULL, 'h' },
-                {}
-        };
         static const char *const headers[] = { "NAME", "TAG", "IMAGE ID", "CREATED", "SIZE", NULL };
-        _cleanup_(table_freep) struct table *t = NULL;
-        json_auto_t *result = NULL;
-        bool quiet = false, as_json = false;
-        int64_t now = (int64_t) time(NULL);
-        json_t *list, *img;
-        size_t i;
-        int c;
+        /* No id_key: -q prints the short id of each row (image_rows). */
+        static const struct list_cmd cmd = {
+                .usage = "Usage: containerctl image list [-q|--quiet] [--json]\n",
+                .method = "image.list", .key = "images",
+                .headers = headers, .add_row = image_rows,
+        };
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:qh", options, NULL)) >= 0)
-                switch (c) {
-                case 'q':
-                        quiet = true;
-                        break;
-                case 'j':
-                        as_json = true;
-                        break;
-                case 'h':
-                        printf("Usage: containerctl image list [-q|--quiet] [--json]\n");
-                        return 0;
-                default:
-                        return option_error(argv, c);
-                }
-        if (optind < argc)
-                return usage_error("%s takes no arguments", argv[0]);
-        if (client_call(cl, "image.list", NULL, &result) < 0)
-                return EXIT_USAGE;
-        list = json_object_get(result, "images");
-        if (!json_is_array(list)) {
-                fprintf(stderr, "Error: image.list returned no image list\n");
-                return EXIT_USAGE;
-        }
-        if (as_json) {
-                print_json(list);
-                return 0;
-        }
-        t = quiet ? NULL : table_new(headers);
-        if (!quiet && !t)
-                return EXIT_USAGE;
-        json_array_foreach(list, i, img) {
-                json_t *refs = json_object_get(img, "refs");
-                size_t n = json_is_array(refs) ? json_array_size(refs) : 0;
-
-                /* One row per name, one <none> row for a dangling image; a
-                 * daemon without "refs" gives name and tag only. */
-                for (size_t k = 0; k < (n ? n : 1); k++) {
-                        _cleanup_free_ char *name = NULL;
-                        const char *tag = json_str(img, "tag") ?: "<none>";
-
-                        if (n) {
-                                const char *ref = json_string_value(json_array_get(refs, k));
-                                const char *colon = ref ? strrchr(ref, ':') : NULL;
-
-                                if (!colon || strchr(colon, '/'))
-                                        continue;
-                                name = strndup(ref, (size_t) (colon - ref));
-                                tag = colon + 1;
-                        } else {
-                                name = strdup(json_str(img, "name") ?: "<none>");
-                        }
-                        if (!name)
-                                return EXIT_USAGE;
-                        if (add_image_row(t, img, name, tag, now) < 0)
-                                return EXIT_USAGE;
-                }
-        }
-        if (quiet)
-                return 0;
-        table_print(t, stdout);
-        return 0;
+        return list_command(cl, argc, argv, &cmd);
 }
 
 /* As docker rmi: "Untagged: REF" per name, then "Deleted: ID" if the
  * image is gone (always, from a daemon that does not say). */
 static void
-print_removal(json_t *result)
+print_removal(const char *target, json_t *result, void *userdata)
 {
         json_t *untagged = json_object_get(result, "untagged"), *deleted, *v;
         size_t i;
@@ -223,74 +180,26 @@ print_removal(json_t *result)
 static int
 image_rm(struct client *cl, int argc, char **argv)
 {
-        static const struct option options[] = {
-                { "force", no_argument, NULL, 'f' },
-                { "help", no_argument, NULL, 'h' },
-                {}
+        static const struct target_cmd cmd = {
+                .name = "image rm", .option = ARGS_OPT_FORCE, .target = "IMAGE",
+                .what = "an image", .method = "image.remove", .key = "image",
+                .done = print_removal,
         };
-        bool force = false;
-        int c, failed = 0;
+        /* image.remove always gets "force" (-f makes it true). */
+        json_auto_t *extra = json_pack("{s:b}", "force", 0);
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:fh", options, NULL)) >= 0)
-                switch (c) {
-                case 'f':
-                        force = true;
-                        break;
-                case 'h':
-                        printf("Usage: containerctl image rm [-f|--force] IMAGE...\n");
-                        return 0;
-                default:
-                        return option_error(argv, c);
-                }
-        if (optind >= argc)
-                return usage_error("image rm requires at least 1 argument (an image)");
-        for (int i = optind; i < argc; i++) {
-                json_auto_t *params = json_pack("{s:s, s:b}", "image", argv[i], "force", (int) force);
-                json_auto_t *result = NULL;
-                int r;
-
-                if (!params)
-                        return EXIT_USAGE;
-                r = client_call(cl, "image.remove", params, &result);
-                if (r == CLIENT_EREMOTE) {
-                        failed = 1;
-                        continue;
-                }
-                if (r < 0)
-                        return EXIT_USAGE;
-                print_removal(result);
-        }
-        return failed;
+        return extra ? target_command(cl, argc, argv, &cmd, extra) : EXIT_USAGE;
 }
 
 static int
 image_inspect(struct client *cl, int argc, char **argv)
 {
-        json_auto_t *all = json_array();
-        int failed = 0;
+        static const struct target_cmd cmd = {
+                .name = "image inspect", .option = ARGS_NO_OPTION, .target = "IMAGE",
+                .what = "an image", .method = "image.inspect", .key = "image", .collect = true,
+        };
 
-        if (argc < 2)
-                return usage_error("image inspect requires at least 1 argument (an image)");
-        for (int i = 1; i < argc; i++) {
-                json_auto_t *params = json_pack("{s:s}", "image", argv[i]);
-                json_t *result = NULL;
-                int r;
-
-                if (!params)
-                        return EXIT_USAGE;
-                r = client_call(cl, "image.inspect", params, &result);
-                if (r == CLIENT_EREMOTE) {
-                        failed = 1;
-                        continue;
-                }
-                if (r < 0)
-                        return EXIT_USAGE;
-                json_array_append_new(all, result);
-        }
-        print_json(all);
-        return failed;
+        return target_command(cl, argc, argv, &cmd, NULL);
 }
 
 int
@@ -302,29 +211,24 @@ cmd_images(struct client *cl, int argc, char **argv)
 int
 cmd_image(struct client *cl, int argc, char **argv)
 {
-        static const struct {
-                const char *name;
-                int (*fn)(struct client *, int, char **);
-        } sub[] = {
-                { "import", image_import },
-                { "list", image_list },
-                { "ls", image_list },
-                { "rm", image_rm },
-                { "remove", image_rm },
-                { "inspect", image_inspect },
+        static const struct command subs[] = {
+                { "import", image_import, "import FILE NAME[:TAG]",
+                  "import an OCI layout, docker save or rootfs tarball" },
+                { "list", image_list, "list, ls [-q] [--json]", "list images" },
+                { "ls", image_list, NULL, NULL },
+                { "rm", image_rm, "rm [-f] IMAGE...", "untag (NAME:TAG) or remove images" },
+                { "remove", image_rm, NULL, NULL },
+                { "inspect", image_inspect, "inspect IMAGE...", "show images as JSON" },
         };
+        const struct command *sub;
 
         if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-                printf("Usage: containerctl image COMMAND\n\n"
-                       "Commands:\n"
-                       "  import FILE NAME[:TAG]   import an OCI layout, docker save or rootfs tarball\n"
-                       "  list, ls [-q] [--json]   list images\n"
-                       "  rm [-f] IMAGE...         untag (NAME:TAG) or remove images\n"
-                       "  inspect IMAGE...         show images as JSON\n");
+                printf("Usage: containerctl image COMMAND\n\nCommands:\n");
+                command_print_list(subs, ARRAY_SIZE(subs));
                 return argc < 2 ? EXIT_USAGE : 0;
         }
-        for (size_t i = 0; i < ARRAY_SIZE(sub); i++)
-                if (strcmp(argv[1], sub[i].name) == 0)
-                        return sub[i].fn(cl, argc - 1, argv + 1);
-        return usage_error("unknown command 'image %s'", argv[1]);
+        sub = command_find(subs, ARRAY_SIZE(subs), argv[1]);
+        if (!sub)
+                return usage_error("unknown command 'image %s'", argv[1]);
+        return sub->fn(cl, argc - 1, argv + 1);
 }

@@ -27,6 +27,12 @@ int console_add_size(json_t *params, bool tty);
 /* Runs the stream on c (just after the success reply). Raw mode when
  * con->tty, con->send_stdin and fd 0 is a terminal; detach keys are
  * watched only when fd 0 is a terminal. On a detach prints "read escape
- * sequence" on stderr (after restoring the terminal). Returns an enum
- * stream_end, with *ret_exit_code set for STREAM_EXITED. */
+ * sequence" on stderr (after restoring the terminal). For an attaching
+ * command (con->kill_method set: run, start -a, attach, exec, exec
+ * attach), a stream cut off without its EXIT frame prints "containerctl:
+ * the output stream was cut off before the container exited" and the
+ * state of the container/exec, and ends as STREAM_EXITED with
+ * *ret_exit_code EXIT_USAGE (125): output may be missing, so it is never
+ * a success. Returns an enum stream_end, with *ret_exit_code set for
+ * STREAM_EXITED. */
 int console_run(struct client *cl, struct conn *c, const struct console *con, int *ret_exit_code);

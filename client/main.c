@@ -10,27 +10,23 @@
 
 #define DEFAULT_SOCKET "/run/containerctl/containerctld.sock"
 
-static const struct command {
-        const char *name;
-        int (*fn)(struct client *cl, int argc, char **argv);
-        const char *help;
-} commands[] = {
-        { "run", cmd_run, "Create and start a container" },
-        { "create", cmd_create, "Create a container" },
-        { "start", cmd_start, "Start containers" },
-        { "stop", cmd_stop, "Stop containers" },
-        { "kill", cmd_kill, "Send a signal to containers" },
-        { "rm", cmd_rm, "Remove containers" },
-        { "ps", cmd_ps, "List containers" },
-        { "inspect", cmd_inspect, "Show containers as JSON" },
-        { "wait", cmd_wait, "Wait for containers to exit, print their exit codes" },
-        { "attach", cmd_attach, "Attach to a running container's console" },
-        { "exec", cmd_exec, "Run a command in a running container; manage execs" },
-        { "logs", cmd_logs, "Show a container's console log" },
-        { "image", cmd_image, "Manage images (import, list, rm, inspect)" },
-        { "images", cmd_images, "List images" },
-        { "version", cmd_version, "Show the client and daemon versions" },
-        { "info", cmd_info, "Show daemon-wide information" },
+static const struct command commands[] = {
+        { "run", cmd_run, NULL, "Create and start a container" },
+        { "create", cmd_create, NULL, "Create a container" },
+        { "start", cmd_start, NULL, "Start containers" },
+        { "stop", cmd_stop, NULL, "Stop containers" },
+        { "kill", cmd_kill, NULL, "Send a signal to containers" },
+        { "rm", cmd_rm, NULL, "Remove containers" },
+        { "ps", cmd_ps, NULL, "List containers" },
+        { "inspect", cmd_inspect, NULL, "Show containers as JSON" },
+        { "wait", cmd_wait, NULL, "Wait for containers to exit, print their exit codes" },
+        { "attach", cmd_attach, NULL, "Attach to a running container's console" },
+        { "exec", cmd_exec, NULL, "Run a command in a running container; manage execs" },
+        { "logs", cmd_logs, NULL, "Show a container's console log" },
+        { "image", cmd_image, NULL, "Manage images (import, list, rm, inspect)" },
+        { "images", cmd_images, NULL, "List images" },
+        { "version", cmd_version, NULL, "Show the client and daemon versions" },
+        { "info", cmd_info, NULL, "Show daemon-wide information" },
 };
 
 static void
@@ -44,8 +40,7 @@ print_help(void)
                "  -v, --version       show the client version\n\n"
                "Commands:\n",
                DEFAULT_SOCKET);
-        for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-                printf("  %-10s%s\n", commands[i].name, commands[i].help);
+        command_print_list(commands, ARRAY_SIZE(commands));
         printf("\nRun 'containerctl COMMAND --help' for a command's options.\n");
 }
 
@@ -59,6 +54,7 @@ main(int argc, char **argv)
                 {}
         };
         struct client cl = {};
+        const struct command *cmd;
         const char *env;
         int c, r;
 
@@ -91,12 +87,11 @@ main(int argc, char **argv)
                 print_help();
                 return EXIT_USAGE;
         }
-        for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-                if (strcmp(argv[optind], commands[i].name) == 0) {
-                        r = commands[i].fn(&cl, argc - optind, argv + optind);
-                        fflush(stdout);
-                        conn_free(cl.conn);
-                        return r;
-                }
-        return usage_error("'%s' is not a containerctl command", argv[optind]);
+        cmd = command_find(commands, ARRAY_SIZE(commands), argv[optind]);
+        if (!cmd)
+                return usage_error("'%s' is not a containerctl command", argv[optind]);
+        r = cmd->fn(&cl, argc - optind, argv + optind);
+        fflush(stdout);
+        conn_free(cl.conn);
+        return r;
 }

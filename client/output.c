@@ -5,8 +5,9 @@
 #include <string.h>
 
 #include "client/format.h"
-#include "common/macros.h"
 #include "client/output.h"
+#include "common/id.h"
+#include "common/macros.h"
 
 struct table {
         size_t ncols, nrows;
@@ -95,4 +96,39 @@ print_json(json_t *j)
 
         if (s)
                 printf("%s\n", s);
+}
+
+int
+print_listing(json_t *list, bool as_json, bool quiet, const char *id_key,
+              const char *const *headers, listing_row_fn add_row, int64_t now)
+{
+        _cleanup_(table_freep) struct table *t = NULL;
+        json_t *item;
+        size_t i;
+        int r;
+
+        if (as_json) {
+                print_json(list);
+                return 0;
+        }
+        if (!quiet) {
+                t = table_new(headers);
+                if (!t)
+                        return -ENOMEM;
+        }
+        json_array_foreach(list, i, item) {
+                const char *id = id_key ? json_string_value(json_object_get(item, id_key)) : NULL;
+
+                if (quiet && id_key) {
+                        if (id)
+                                printf("%.*s\n", ID_SHORT_LEN, id);
+                        continue;
+                }
+                r = add_row(t, item, now);
+                if (r < 0)
+                        return r;
+        }
+        if (t)
+                table_print(t, stdout);
+        return 0;
 }

@@ -1,7 +1,9 @@
 /* The attach stream loop (see proto/PROTOCOL.md, "Attach stream").
  * Single-threaded: socket, stdin and a signalfd in one poll(), the detach
  * timeout as poll()'s timeout. Output to fds 1/2 is written in full before
- * the socket is read again, which is our back-pressure towards the monitor. */
+ * the socket is read again, which is our back-pressure towards the monitor.
+ * The socket is read in big chunks until EAGAIN; a big payload bound for a
+ * pipe is splice(2)d from the socket straight into it (no copy here). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "client/stream.h"
@@ -22,6 +25,12 @@
 #define OUT_HIGH_WATER (256 * 1024)
 /* On detach, how long pending input may take to leave. */
 #define DETACH_FLUSH_MS 1000
+/* Socket reads: chunk size, and how much to take before looking at stdin
+ * and signals again. */
+#define SOCK_CHUNK PROTO_MAX_FRAME
+#define SOCK_BURST (8 * SOCK_CHUNK)
+/* Payloads at least this big go to a pipe on fd 1/2 by splice(2). */
+#define SPLICE_MIN (16 * 1024)
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
@@ -133,6 +142,8 @@ struct demux {
         size_t exit_len;
         bool exited;
         int exit_code;
+        bool splice_ok[3]; /* fd 1/2 takes splice(2) and it has not failed */
+        int via[3][2];     /* fd 1/2 is not a pipe: a pipe of ours in between, else -1 */
 };
 
 static void
@@ -333,6 +344,163 @@ flush_before_detach(struct session *s)
         }
 }
 
+/* The fd the next payload bytes go to when they may be spliced there
+ * from the socket (a big STDOUT/STDERR payload, fd a pipe), else -1. */
+static int
+demux_splice_fd(const struct demux *d)
+{
+        int fd;
+
+        if (d->exited || d->header_len < PROTO_FRAME_HEADER_SIZE || d->remaining < SPLICE_MIN)
+                return -1;
+        if (d->type == PROTO_FRAME_STDOUT)
+                fd = STDOUT_FILENO;
+        else if (d->type == PROTO_FRAME_STDERR)
+                fd = STDERR_FILENO;
+        else
+                return -1;
+        return d->splice_ok[fd] ? fd : -1;
+}
+
+/* Waits until fd takes more. */
+static int
+wait_writable(int fd)
+{
+        struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+        if (poll(&p, 1, -1) < 0 && errno != EINTR)
+                return -errno;
+        return 0;
+}
+
+/* Moves n bytes from our pipe in front of fd into fd; if fd does not take
+ * splice(2) after all, reads them back and writes them. */
+static int
+drain_via(struct demux *d, int fd, size_t n)
+{
+        uint8_t buf[65536];
+
+        while (n > 0 && d->splice_ok[fd]) {
+                ssize_t k = splice(d->via[fd][0], NULL, fd, NULL, n, SPLICE_F_MOVE);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0 && errno == EAGAIN) {
+                        if (wait_writable(fd) < 0)
+                                d->splice_ok[fd] = false;
+                        continue;
+                }
+                if (k <= 0)
+                        d->splice_ok[fd] = false;
+                else
+                        n -= (size_t) k;
+        }
+        while (n > 0) {
+                ssize_t k = read(d->via[fd][0], buf, MIN(n, sizeof(buf)));
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return -EIO;
+                (void) write_full(fd, buf, (size_t) k); /* a closed stdout must not stop the exit code */
+                n -= (size_t) k;
+        }
+        return 0;
+}
+
+/* Moves payload bytes from the socket into fd: straight into a pipe, else
+ * through our pipe (e.g. to a file or /dev/null). Returns the bytes moved,
+ * 0 at EOF, -EAGAIN when the socket has nothing now, or another -errno
+ * (the caller falls back to read()). Waits while fd is full, as
+ * write_full() does. */
+static ssize_t
+splice_payload(struct session *s, int fd)
+{
+        int to = s->d.via[fd][1] >= 0 ? s->d.via[fd][1] : fd;
+
+        for (;;) {
+                struct pollfd p = { .fd = to, .events = POLLOUT };
+                ssize_t n = splice(s->sock, NULL, to, NULL, s->d.remaining, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+
+                if (n > 0) {
+                        if (to != fd && drain_via(&s->d, fd, (size_t) n) < 0)
+                                return -EIO;
+                        s->d.remaining -= (uint32_t) n;
+                        if (s->d.remaining == 0)
+                                s->d.header_len = 0;
+                        return n;
+                }
+                if (n == 0)
+                        return 0;
+                if (errno == EINTR)
+                        continue;
+                if (errno != EAGAIN)
+                        return -errno;
+                /* Either side may have said EAGAIN: a full pipe is waited
+                 * for, an empty socket goes back to the main poll(). */
+                if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT))
+                        return -EAGAIN;
+                if (wait_writable(to) < 0)
+                        return -errno;
+        }
+}
+
+/* Reads the socket until EAGAIN or SOCK_BURST bytes. Returns 1 when the
+ * stream ended (*ret set), 0 to go on, -errno on a protocol error. */
+static int
+read_stream(struct session *s, enum stream_end *ret)
+{
+        static uint8_t buf[SOCK_CHUNK];
+        size_t total = 0, want;
+        ssize_t n;
+        int r, fd;
+
+        while (total < SOCK_BURST) {
+                fd = demux_splice_fd(&s->d);
+                if (fd >= 0) {
+                        n = splice_payload(s, fd);
+                        if (n == -EAGAIN)
+                                return 0;
+                        if (n < 0 && n != -ECONNRESET) {
+                                s->d.splice_ok[fd] = false; /* e.g. EPIPE: read() and discard */
+                                continue;
+                        }
+                        if (n <= 0) {
+                                *ret = STREAM_LOST;
+                                return 1;
+                        }
+                        total += (size_t) n;
+                        continue;
+                }
+                /* With a pipe to splice into, a header is read alone, so its
+                 * payload can be spliced; else a whole chunk at once. */
+                want = sizeof(buf);
+                if ((s->d.splice_ok[STDOUT_FILENO] || s->d.splice_ok[STDERR_FILENO]) &&
+                    s->d.header_len < PROTO_FRAME_HEADER_SIZE)
+                        want = PROTO_FRAME_HEADER_SIZE - s->d.header_len;
+                n = read(s->sock, buf, want);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        return 0;
+                /* A reset is the other side closing with our input unread: an
+                 * end like EOF, which the caller reports. */
+                if (n < 0 && errno != ECONNRESET)
+                        return -errno;
+                if (n <= 0) {
+                        *ret = STREAM_LOST;
+                        return 1;
+                }
+                r = demux_feed(&s->d, buf, (size_t) n);
+                if (r < 0)
+                        return r;
+                if (s->d.exited) {
+                        *ret = STREAM_EXITED;
+                        return 1;
+                }
+                total += (size_t) n;
+        }
+        return 0;
+}
+
 /* One pass of the loop. Returns 1 when the session ended (*ret set). */
 static int
 session_step(struct session *s, int sfd, enum stream_end *ret)
@@ -342,9 +510,7 @@ session_step(struct session *s, int sfd, enum stream_end *ret)
                 { .fd = -1, .events = POLLIN },
                 { .fd = sfd, .events = POLLIN },
         };
-        uint8_t buf[65536];
         int64_t now = now_monotonic_ms();
-        ssize_t n;
         int r, timeout;
 
         if (s->out.len > 0 && !s->send_failed)
@@ -384,25 +550,42 @@ session_step(struct session *s, int sfd, enum stream_end *ret)
         }
         if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
                 return 0;
-        n = read(s->sock, buf, sizeof(buf));
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-                return 0;
-        /* A reset is the other side closing with our input unread: an end
-         * like EOF, which the caller turns into an exit code. */
-        if (n < 0 && errno != ECONNRESET)
-                return -errno;
-        if (n <= 0) {
-                *ret = STREAM_LOST;
-                return 1;
+        return read_stream(s, ret);
+}
+
+/* Sets up splice(2) towards fd: straight into a pipe; into a regular file
+ * or a character device that is not a terminal (/dev/null) through a pipe
+ * of ours (no copy in user space; a file still copies into its page cache,
+ * /dev/null takes nothing). Terminals and the rest: read() and write(). */
+static void
+splice_setup(struct demux *d, int fd)
+{
+        struct stat st;
+
+        d->via[fd][0] = d->via[fd][1] = -1;
+        if (fstat(fd, &st) < 0)
+                return;
+        if (S_ISFIFO(st.st_mode)) {
+                d->splice_ok[fd] = true;
+                return;
         }
-        r = demux_feed(&s->d, buf, (size_t) n);
-        if (r < 0)
-                return r;
-        if (s->d.exited) {
-                *ret = STREAM_EXITED;
-                return 1;
+        if (!(S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && !isatty(fd))))
+                return;
+        if (pipe2(d->via[fd], O_CLOEXEC) < 0) {
+                d->via[fd][0] = d->via[fd][1] = -1;
+                return;
         }
-        return 0;
+        (void) fcntl(d->via[fd][1], F_SETPIPE_SZ, PROTO_MAX_FRAME);
+        d->splice_ok[fd] = true;
+}
+
+static void
+splice_done(struct demux *d)
+{
+        for (int fd = STDOUT_FILENO; fd <= STDERR_FILENO; fd++) {
+                safe_close(d->via[fd][0]);
+                safe_close(d->via[fd][1]);
+        }
 }
 
 int
@@ -428,6 +611,8 @@ stream_session(struct client *cl, struct conn *c, const struct stream_opts *o,
         sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         (void) fcntl(s.sock, F_SETFL, fcntl(s.sock, F_GETFL) | O_NONBLOCK);
 
+        splice_setup(&s.d, STDOUT_FILENO);
+        splice_setup(&s.d, STDERR_FILENO);
         if (o->detach && o->detach->n > 0 && o->send_stdin) {
                 detach_state_init(&s.ds, o->detach);
                 s.watch_keys = true;
@@ -449,6 +634,7 @@ stream_session(struct client *cl, struct conn *c, const struct stream_opts *o,
         if (end == STREAM_EXITED)
                 *ret_exit_code = s.d.exit_code;
 
+        splice_done(&s.d);
         free(s.d.exit_payload);
         free(s.out.data);
         sigprocmask(SIG_SETMASK, &old, NULL);

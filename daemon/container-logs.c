@@ -3,8 +3,10 @@
  * blocking it: each callback reads a bounded amount, reading pauses while
  * the client's output buffer is above a high-water mark (so the daemon's
  * memory stays bounded whatever the client does), and with follow a short
- * timer polls for new records. Holds the container by id, never by
- * pointer: the container may be removed while its log is streamed. */
+ * timer polls for new records while the reader's inotify watch queues
+ * each rotated file at once, also while paused. Holds the container by
+ * id, never by pointer: the container may be removed while its log is
+ * streamed. The manager lists the streams, so shutdown frees them. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,15 +26,18 @@
 
 struct logs_stream {
         struct container_manager *m;
+        struct logs_stream *prev, *next; /* m->logs_streams */
         char id[ID_HEX_LEN + 1];
         struct client *client;
         struct log_reader *reader;
         struct event *ev;
+        struct event *watch_ev; /* the reader's inotify fd */
         bool follow, timestamps;
         bool counting;        /* first pass of --tail: count lines */
         long long tail;
         uint64_t lines, skip; /* lines seen in this pass, lines to skip */
-        bool in_line;         /* the last record was P: the line goes on */
+        bool in_line[2];      /* per stream: the last record was P, the line goes on */
+        char last_ts[48];     /* timestamp of the last record sent, "" if none */
         bool final_pass;      /* the container has exited: drain and end */
 };
 
@@ -47,7 +52,15 @@ logs_stream_free(struct logs_stream *s)
         }
         if (s->ev)
                 event_free(s->ev);
+        if (s->watch_ev)
+                event_free(s->watch_ev);
         log_reader_free(s->reader);
+        if (s->prev)
+                s->prev->next = s->next;
+        else if (s->m->logs_streams == s)
+                s->m->logs_streams = s->next;
+        if (s->next)
+                s->next->prev = s->prev;
         free(s);
 }
 
@@ -83,17 +96,21 @@ send_frame(struct client *c, uint8_t type, const struct piece *pieces, size_t n_
 
 /* One record: counted in the first pass of --tail, sent in the second
  * unless its line is one of the first `skip`. A line is a run of P
- * records ended by an F record; with timestamps only its first record
- * gets the prefix, so a long line is not cut by timestamps. */
+ * records of one stream ended by an F record; with timestamps only its
+ * first record gets the prefix (the time its first byte was logged), so
+ * the output stays one timestamp per line, as Docker's, and cutting the
+ * prefix off gives back exactly what the container wrote. P records are
+ * where the monitor's read(2) happened to stop, not something the
+ * container meant. */
 static void
 emit(struct logs_stream *s, const struct log_record *rec)
 {
         uint64_t line = s->lines;
-        bool line_start = !s->in_line;
+        bool line_start = !s->in_line[rec->is_stderr];
         struct piece pieces[4];
         size_t n = 0;
 
-        s->in_line = rec->partial;
+        s->in_line[rec->is_stderr] = rec->partial;
         if (!rec->partial)
                 s->lines++;
         if (s->counting || line < s->skip)
@@ -106,6 +123,33 @@ emit(struct logs_stream *s, const struct log_record *rec)
         if (!rec->partial)
                 pieces[n++] = (struct piece){ "\n", 1 };
         send_frame(s->client, rec->is_stderr ? PROTO_FRAME_STDERR : PROTO_FRAME_STDOUT, pieces, n);
+        if (rec->ts_len < sizeof(s->last_ts)) {
+                memcpy(s->last_ts, rec->ts, rec->ts_len);
+                s->last_ts[rec->ts_len] = '\0';
+        }
+}
+
+/* The rotation outran the reader: CONTROL {"op":"lost","after":TS}. */
+static void
+emit_lost(struct logs_stream *s)
+{
+        _cleanup_free_ char *text = NULL;
+        json_t *j;
+        struct piece p;
+
+        s->in_line[0] = s->in_line[1] = false;
+        if (s->counting)
+                return;
+        log_info("container %.12s: a log follower fell behind the rotation, records lost after %s",
+                 s->id, s->last_ts[0] ? s->last_ts : "the start");
+        j = s->last_ts[0] ? json_pack("{s:s,s:s}", "op", "lost", "after", s->last_ts)
+                          : json_pack("{s:s}", "op", "lost");
+        text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        if (!text)
+                return;
+        p = (struct piece){ text, strlen(text) };
+        send_frame(s->client, PROTO_FRAME_CONTROL, &p, 1);
 }
 
 /* Ends the stream with EXIT {"exit_code":0} and frees s. */
@@ -164,6 +208,13 @@ logs_cb(evutil_socket_t fd, short what, void *arg)
                                 return;
                         }
                         continue;
+                case LOG_NEXT_LOST:
+                        emit_lost(s);
+                        if (client_is_dead(s->client)) {
+                                logs_stream_free(s);
+                                return;
+                        }
+                        continue;
                 case LOG_NEXT_AGAIN:
                         schedule(s, 0);
                         return;
@@ -177,11 +228,11 @@ logs_cb(evutil_socket_t fd, short what, void *arg)
                         break;
                 }
                 if (s->counting) {
-                        uint64_t total = s->lines + (s->in_line ? 1 : 0);
+                        uint64_t total = s->lines + s->in_line[0] + s->in_line[1];
                         s->counting = false;
                         s->skip = total > (uint64_t) s->tail ? total - (uint64_t) s->tail : 0;
                         s->lines = 0;
-                        s->in_line = false;
+                        s->in_line[0] = s->in_line[1] = false;
                         r = log_reader_rewind(s->reader);
                         if (r < 0) {
                                 log_warning_errno(r, "container %.12s: rewind log", s->id);
@@ -204,6 +255,23 @@ logs_cb(evutil_socket_t fd, short what, void *arg)
                 schedule(s, LOGS_FOLLOW_POLL_MS);
                 return;
         }
+}
+
+/* A file appeared in the container's dir: queue it now (also while the
+ * client is paused), and read at once unless paused. */
+static void
+logs_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+        struct logs_stream *s = arg;
+        int r = log_reader_update(s->reader);
+
+        if (r < 0) {
+                /* Reading goes on; its next EOF reports the error. */
+                log_warning_errno(r, "container %.12s: follow log rotation", s->id);
+                event_del(s->watch_ev);
+        }
+        if (client_is_dead(s->client) || client_output_pending(s->client) <= LOGS_HIGH_WATER)
+                schedule(s, 0);
 }
 
 static void
@@ -242,9 +310,19 @@ container_logs(struct container_manager *m, const char *ref,
         s->timestamps = p->timestamps;
         s->tail = p->tail;
         s->counting = p->tail >= 0;
+        s->next = m->logs_streams;
+        if (s->next)
+                s->next->prev = s;
+        m->logs_streams = s;
         s->ev = evtimer_new(m->base, logs_cb, s);
         r = log_reader_open(c->dir, "console.log", c->config.log_max_files, p->since_ns,
-                            p->until_ns, &s->reader, &e);
+                            p->until_ns, p->follow, &s->reader, &e);
+        if (r >= 0 && log_reader_watch_fd(s->reader) >= 0) {
+                s->watch_ev = event_new(m->base, log_reader_watch_fd(s->reader),
+                                        EV_READ | EV_PERSIST, logs_watch_cb, s);
+                if (!s->watch_ev || event_add(s->watch_ev, NULL) < 0)
+                        r = -ENOMEM;
+        }
         if (r < 0 || !s->ev) {
                 logs_stream_free(s);
                 if (r < 0)
@@ -261,4 +339,11 @@ container_logs(struct container_manager *m, const char *ref,
         }
         client_stream_begin(s->client, LOGS_LOW_WATER, logs_client_cb, s);
         schedule(s, 0);
+}
+
+void
+container_logs_free_all(struct container_manager *m)
+{
+        while (m->logs_streams)
+                logs_stream_free(m->logs_streams);
 }

@@ -42,6 +42,7 @@ struct waiter {
 };
 
 struct container;
+struct logs_stream;
 
 /* A reply the daemon waits for from the monitor (monitor-client.c). */
 struct monitor_call {
@@ -127,7 +128,11 @@ struct container_manager {
         struct container *containers;
         struct container_tombstone tombstones[CONTAINER_TOMBSTONES]; /* ring */
         size_t next_tombstone;
+        struct logs_stream *logs_streams; /* container-logs.c */
 };
+
+/* container-logs.c: frees every container.logs stream (shutdown). */
+void container_logs_free_all(struct container_manager *m);
 
 void container_free(struct container *c);
 

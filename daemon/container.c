@@ -515,7 +515,8 @@ container_attach(struct container_manager *m, const char *ref, int stdin_mode, u
         }
         /* The reply is written synchronously before the monitor may send
          * the first frame; then the connection belongs to the monitor. */
-        r = request_detach(req, json_pack("{s:s,s:b}", "id", c->id, "tty", c->config.tty), &fd);
+        r = request_detach(req, json_pack("{s:s,s:b,s:b}", "id", c->id, "tty", c->config.tty, "stdin", in),
+                           &fd);
         if (r < 0) {
                 json_decref(msg);
                 log_debug("container %.12s: attach client lost: %s", c->id, strerror(-r));
@@ -957,6 +958,7 @@ container_manager_free(struct container_manager *m)
 {
         if (!m)
                 return;
+        container_logs_free_all(m);
         while (m->containers) {
                 struct container *c = m->containers;
                 m->containers = c->next;

@@ -73,9 +73,10 @@ int container_create(struct container_manager *m, const struct container_create_
  * tty container before its first byte reaches an attached client. */
 void container_start(struct container_manager *m, const char *ref, bool attach, unsigned rows,
                      unsigned cols, struct request *req);
-/* container.attach: replies {"id","tty"} synchronously, then hands the
- * connection to the monitor (SCM_RIGHTS). stdin < 0: the container's
- * open_stdin. Not running: conflict. */
+/* container.attach: replies {"id","tty","stdin"} synchronously, then
+ * hands the connection to the monitor (SCM_RIGHTS). stdin < 0: the
+ * container's open_stdin; the reply's "stdin" says whether stdin frames
+ * reach the container. Not running: conflict. */
 void container_attach(struct container_manager *m, const char *ref, int stdin_mode, unsigned rows,
                       unsigned cols, struct request *req);
 /* timeout < 0: the configured default. */

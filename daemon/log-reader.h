@@ -39,24 +39,45 @@ enum log_next {
         LOG_NEXT_AGAIN,  /* the read budget is used up: call again */
         LOG_NEXT_EOF,    /* caught up with what is written so far */
         LOG_NEXT_END,    /* past `until`: nothing more will be selected */
+        LOG_NEXT_LOST,   /* follow: the rotation outran the reader; records
+                          * between the last one returned and the next are
+                          * gone (returned once per gap, then reading goes on) */
 };
 
 /* Opens <dir>/<base>.<max_files-1> ... <base>.1, <base> (those that
  * exist; none is an empty log). since_ns/until_ns < 0: no bound;
- * records are selected when since <= ts < until. */
+ * records are selected when since <= ts < until. With follow, an inotify
+ * watch on dir is set up first (before the files are opened), so every
+ * rotation from then on is seen: see log_reader_update(). */
 int log_reader_open(const char *dir, const char *base, int max_files, int64_t since_ns,
-                    int64_t until_ns, struct log_reader **ret, struct ctr_error **err);
+                    int64_t until_ns, bool follow, struct log_reader **ret, struct ctr_error **err);
 void log_reader_free(struct log_reader *r);
 DEFINE_FREEP(struct log_reader, log_reader_free)
 
-/* With follow, EOF of the last file checks whether <base> was rotated
- * (its inode changed): then the old file is read to its end and the
- * reader goes on with its successor from offset 0, so nothing is lost or
- * read twice. */
+/* Whether EOF of the newest file ends the reading (false: LOG_NEXT_EOF
+ * after the last file, as for the --tail counting pass) or checks for a
+ * rotation first (true; only for a reader opened with follow). Once true,
+ * files read to their end are closed (no rewind any more). */
 void log_reader_set_follow(struct log_reader *r, bool follow);
 /* Back to the start of the first file (for a second pass after counting). */
 int log_reader_rewind(struct log_reader *r);
 
+/* Follow mode. The fd to watch for EV_READ (the inotify fd), or -1 when
+ * inotify is unavailable (then log_reader_next() looks for rotations by
+ * stat() at each EOF). When it is readable, call log_reader_update(): it
+ * reads the events and opens every log file that appeared since, queued
+ * behind the file being read, so a rotated (even deleted) file stays
+ * readable through its fd however far behind the reader is. At most
+ * max_files + LOG_READER_HELD_EXTRA files are held; a reader further
+ * behind than that, or one that more than max_files rotations pass between
+ * two updates, loses the files in between: log_reader_next() then returns
+ * LOG_NEXT_LOST at the gap. Returns 0 or -errno. */
+#define LOG_READER_HELD_EXTRA 16
+int log_reader_watch_fd(const struct log_reader *r);
+int log_reader_update(struct log_reader *r);
+
 /* Reads at most about *budget bytes from the files (decremented). Returns
- * enum log_next or -errno. Malformed lines are skipped. */
+ * enum log_next or -errno. Malformed lines are skipped. With follow, a
+ * file is left only when its successor exists (it is complete then), so
+ * nothing is read twice and nothing is lost short of LOG_NEXT_LOST. */
 int log_reader_next(struct log_reader *r, size_t *budget, struct log_record *rec);

@@ -3,6 +3,7 @@
  * signals and sd_notify. Shutting down never touches containers: their
  * monitors keep running and are re-adopted at the next start. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -187,7 +188,11 @@ get_listen_fds(const char *path, int *fds, size_t *n, struct ctr_error **err)
         if (k > 0) {
                 size_t m = 0;
                 for (int i = 0; i < k && m < 8; i++) {
-                        int fd = SD_LISTEN_FDS_START + i;
+                        int fd = SD_LISTEN_FDS_START + i, flags = fcntl(fd, F_GETFD);
+                        /* systemd passes them without FD_CLOEXEC: no monitor
+                         * or worker may inherit the listening socket. */
+                        if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0)
+                                log_warning_errno(negative_errno(), "set FD_CLOEXEC on fd %d", fd);
                         if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0)
                                 fds[m++] = fd;
                         else

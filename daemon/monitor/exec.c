@@ -293,7 +293,6 @@ op_exec(struct exec_table *t, json_t *msg, int *fd, const struct runtime_spec *s
         e->running = true;
         e->created_ns = now_ns();
         e->s.ring = &e->ring;
-        e->s.pace = PACE_EXEC;
         e->hold = !detach;
         e->s.hold = e->hold;
         e->hold_until_ms = now_monotonic_ms() + EXEC_HOLD_MS;
@@ -302,7 +301,7 @@ op_exec(struct exec_table *t, json_t *msg, int *fd, const struct runtime_spec *s
 
         if (*fd >= 0) {
                 struct frame_client *c = NULL;
-                if (session_attach(&e->s, TAKE_FD(*fd), want_stdin, 0, 0, &c) == 0)
+                if (session_attach(&e->s, TAKE_FD(*fd), want_stdin, true, 0, 0, &c) == 0)
                         greet_client(e, c, false);
         }
         return json_pack("{s:s, s:s, s:i}", "event", "exec-started", "exec_id", e->id, "pid", (int) e->pid);
@@ -314,17 +313,21 @@ op_attach(struct exec_table *t, json_t *msg, int *fd)
         const char *id = json_string_value(json_object_get(msg, "exec_id"));
         struct exec *e = find(t, id);
         struct frame_client *c = NULL;
+        bool replay;
         int r;
 
         if (!e)
                 return ev_failed("no exec `%.128s`", id ? id : "");
         if (*fd < 0)
                 return ev_failed("exec-attach needs a connection (SCM_RIGHTS)");
-        r = session_attach(&e->s, TAKE_FD(*fd), get_bool(msg, "stdin", true), get_uint(msg, "rows", 65535),
+        /* "replay":false is the exec's own client (container.exec): it gets
+         * back-pressure; a re-attach (exec.attach) is an additional one. */
+        replay = get_bool(msg, "replay", false);
+        r = session_attach(&e->s, TAKE_FD(*fd), get_bool(msg, "stdin", true), !replay, get_uint(msg, "rows", 65535),
                            get_uint(msg, "cols", 65535), &c);
         if (r < 0)
                 return ev_failed("attach to exec %s: %s", e->id, r == -EBUSY ? "too many attached clients" : strerror(-r));
-        greet_client(e, c, get_bool(msg, "replay", false));
+        greet_client(e, c, replay);
         return ev_ok();
 }
 
@@ -424,7 +427,7 @@ exec_table_poll(struct exec_table *t, struct pollset *ps, int64_t now_ms)
                 if (e->hold)
                         pollset_deadline(ps, e->hold_until_ms);
                 if (!e->running && !e->finished && !e->hold)
-                        pollset_deadline(ps, e->drain_until_ms);
+                        pollset_deadline(ps, session_output_held(&e->s) ? e->flush_until_ms : e->drain_until_ms);
         }
 }
 
@@ -449,6 +452,7 @@ exec_reaped(struct exec *e)
         e->rc = NULL;
         e->finished_ns = now_ns();
         e->drain_until_ms = now_monotonic_ms() + MONITOR_DRAIN_MS;
+        e->flush_until_ms = now_monotonic_ms() + SESSION_FLUSH_PATIENT_MAX_MS;
         log_debug("exec %s: pid %d exited with %d", e->id, (int) e->pid, e->exit_code);
 }
 
@@ -476,8 +480,12 @@ exec_table_tick(struct exec_table *t, int64_t now_ms, json_t *events)
                         e->hold = false;
                         e->drain_until_ms = now_ms + MONITOR_DRAIN_MS;
                 }
+                /* Output left in the pipes after the exit waits for a
+                 * primary client that is behind, within a cap. */
                 if (!e->running && !e->finished &&
-                    (!session_output_open(&e->s) || (!e->hold && now_ms >= e->drain_until_ms)))
+                    (!session_output_open(&e->s) ||
+                     (!e->hold && now_ms >= e->drain_until_ms && !session_output_held(&e->s)) ||
+                     now_ms >= e->flush_until_ms))
                         finalize(e, now_ms, events);
                 frame_clients_sweep(&e->s.clients, now_ms);
                 if (e->remove_on_exit && e->finished) {

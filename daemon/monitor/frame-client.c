@@ -1,9 +1,11 @@
 /* Attached clients of containerctl-monitor: each gets a process's output as
- * proto frames over its own non-blocking socket, through a bounded queue,
- * and sends stdin and control frames, decoded here incrementally. A client
- * that falls behind by more than FRAME_CLIENT_MAX_BUFFER, or sends an
- * invalid frame, is dropped alone: it never blocks the container, the log
- * or the other clients. Clients are freed only by frame_clients_sweep(), so
+ * proto frames over its own non-blocking socket, through a queue, and sends
+ * stdin and control frames, decoded here incrementally. An additional
+ * attacher that falls behind by more than FRAME_CLIENT_MAX_BUFFER, or any
+ * client that sends an invalid frame, is dropped alone: it never blocks the
+ * container, the log or the other clients. The primary client's queue has
+ * no limit here: the session bounds it by not reading output while it is
+ * behind (session.c). Clients are freed only by frame_clients_sweep(), so
  * poll bookkeeping may hold pointers to dropped ones for one iteration. */
 #include "daemon/monitor/monitor.h"
 
@@ -88,9 +90,14 @@ frame_clients_add(struct frame_clients *cs, int fd, bool forward_stdin, struct f
                 safe_close(fd);
                 return -ENOMEM;
         }
+        /* A big send buffer: fewer wake-ups of both sides per MiB. Best
+         * effort: SO_SNDBUFFORCE needs CAP_NET_ADMIN, SO_SNDBUF is capped
+         * by net.core.wmem_max. */
+        fl = FRAME_CLIENT_SNDBUF;
+        if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &fl, sizeof(fl)) < 0)
+                (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &fl, sizeof(fl));
         c->fd = fd;
         c->stdin = forward_stdin;
-        c->caught_up_ms = now_monotonic_ms();
         cs->c[cs->n++] = c;
         if (ret)
                 *ret = c;
@@ -114,7 +121,7 @@ queue(struct frame_client *c, const void *p, size_t n)
 {
         if (c->off > 0 && c->off == c->len)
                 c->off = c->len = 0;
-        if (c->len - c->off + n > FRAME_CLIENT_MAX_BUFFER + PROTO_FRAME_HEADER_SIZE)
+        if (!c->patient && c->len - c->off + n > FRAME_CLIENT_MAX_BUFFER + PROTO_FRAME_HEADER_SIZE)
                 return -ENOBUFS;
         if (c->len + n > c->cap) {
                 size_t pending = c->len - c->off, ncap = pending + n < 65536 ? 65536 : (pending + n) * 2;
@@ -164,6 +171,84 @@ frame_client_send(struct frame_client *c, uint8_t type, const void *data, size_t
                 log_debug_errno(r, "dropping attached client");
                 frame_client_drop(c);
         }
+        return r;
+}
+
+/* Sends bytes that continue a frame already begun (no header): to the
+ * socket if nothing is queued, the rest to the queue. */
+static int
+send_raw(struct frame_client *c, const uint8_t *p, size_t n)
+{
+        if (c->off == c->len) {
+                while (n > 0) {
+                        ssize_t k = send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+                        if (k < 0 && errno == EINTR)
+                                continue;
+                        if (k < 0 && errno == EAGAIN)
+                                break;
+                        if (k < 0)
+                                return -errno;
+                        p += k;
+                        n -= (size_t) k;
+                }
+        }
+        return n > 0 ? queue(c, p, n) : 0;
+}
+
+ssize_t
+frame_client_splice(struct frame_client *c, uint8_t type, int fd, size_t n, size_t tail, uint8_t *buf)
+{
+        uint8_t hdr[PROTO_FRAME_HEADER_SIZE];
+        size_t moved = 0, rest;
+        ssize_t k;
+        int r;
+
+        if (c->dead || c->off != c->len || tail > n)
+                return -EAGAIN;
+        proto_frame_header_encode(type, (uint32_t) n, hdr);
+        k = send(c->fd, hdr, sizeof(hdr), MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE);
+        if (k < 0 && (errno == EAGAIN || errno == EINTR))
+                return -EAGAIN; /* nothing sent: the caller reads and queues */
+        if (k < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if ((size_t) k < sizeof(hdr)) {
+                r = queue(c, hdr + k, sizeof(hdr) - (size_t) k);
+                if (r < 0)
+                        goto fail;
+        } else {
+                /* Pages move from the pipe into the socket: no copy here. */
+                while (moved < n - tail) {
+                        k = splice(fd, NULL, c->fd, NULL, n - tail - moved, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                        if (k < 0 && errno == EINTR)
+                                continue;
+                        if (k <= 0)
+                                break; /* the socket is full (or cannot splice): the rest is read */
+                        moved += (size_t) k;
+                }
+        }
+        /* The payload's remaining bytes (its end) are in the pipe: nobody
+         * else reads it, so they can always be read now. */
+        rest = n - moved;
+        for (size_t got = 0; got < rest;) {
+                k = read(fd, buf + got, rest - got);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0) {
+                        r = k < 0 ? -errno : -EIO;
+                        goto fail;
+                }
+                got += (size_t) k;
+        }
+        r = send_raw(c, buf, rest);
+        if (r < 0)
+                goto fail;
+        return (ssize_t) rest;
+fail:
+        /* The frame is cut: the client cannot follow the stream any more. */
+        log_debug_errno(r, "dropping attached client");
+        frame_client_drop(c);
         return r;
 }
 
@@ -256,6 +341,12 @@ frame_clients_sweep(struct frame_clients *cs, int64_t now_ms)
                         cs->c[j++] = c;
         }
         cs->n = j;
+}
+
+size_t
+frame_client_queued(const struct frame_client *c)
+{
+        return c->len - c->off;
 }
 
 bool

@@ -156,10 +156,9 @@ op_start(struct monitor *m, int fd, json_t *msg, int *pfd)
         (void) session_resize(&m->s, msg_uint(msg, "rows"), msg_uint(msg, "cols"));
         if (*pfd >= 0) {
                 struct frame_client *c = NULL;
-                if (session_attach(&m->s, TAKE_FD(*pfd), msg_stdin(msg), 0, 0, &c) < 0)
+                /* `run`: the container's own terminal, paced by its reader. */
+                if (session_attach(&m->s, TAKE_FD(*pfd), msg_stdin(msg), true, 0, 0, &c) < 0)
                         log_warning("too many attached clients, start client not attached");
-                else
-                        c->patient = true; /* `run`: the container's own terminal */
         }
         m->started = true;
         r = runtime_start(m->ctr, &err);
@@ -211,8 +210,8 @@ handle_command(struct monitor *m, int fd, json_t *msg, int passed_fd)
                         reply_failed(fd, "attach needs a connection (SCM_RIGHTS)");
                         return;
                 }
-                r = session_attach(&m->s, TAKE_FD(pfd), msg_stdin(msg), msg_uint(msg, "rows"), msg_uint(msg, "cols"),
-                                   NULL);
+                r = session_attach(&m->s, TAKE_FD(pfd), msg_stdin(msg), false, msg_uint(msg, "rows"),
+                                   msg_uint(msg, "cols"), NULL);
                 if (r < 0) {
                         reply_failed(fd, r == -EBUSY ? "too many attached clients" : "attach failed");
                         return;
@@ -634,7 +633,6 @@ spawn(struct monitor *m, int *ret_code, struct ctr_error **err)
         if (r < 0)
                 return ctr_error_sys(err, -r, "set up the container's stdio");
         m->s.log = &m->log;
-        m->s.pace = PACE_INIT;
         return 0;
 }
 

@@ -50,9 +50,14 @@ void cri_log_close(struct cri_log *l);
 
 /* ---- frame-client.c: attached clients ----------------------------------- */
 
-/* Output queued for one client beyond this disconnects it: a slow attacher
- * never stalls the container or the other attachers. */
+/* Output queued for an additional attacher beyond this disconnects it: a
+ * slow attacher never stalls the container or the other attachers. The
+ * primary client (patient) has no such limit: the session stops reading
+ * the process's output while it is behind (see SESSION_PACE_HIGH). */
 #define FRAME_CLIENT_MAX_BUFFER (1024 * 1024)
+/* Send buffer asked for each client socket (SO_SNDBUFFORCE, we are root;
+ * else SO_SNDBUF within net.core.wmem_max): fewer wake-ups per MiB. */
+#define FRAME_CLIENT_SNDBUF (4 * 1024 * 1024)
 #define FRAME_CLIENTS_MAX 32
 /* A CONTROL frame from a client is at most this long (else invalid). */
 #define FRAME_CONTROL_MAX 4096
@@ -86,12 +91,11 @@ struct frame_client {
         uint8_t *buf;       /* pending output, buf[off..len) */
         size_t off, len, cap;
         bool stdin;         /* its STDIN frames reach the process */
-        bool patient;       /* the output waits for it however slow (see SESSION_PACE_HIGH) */
+        bool patient;       /* primary client: the output waits for it (see SESSION_PACE_HIGH) */
         bool read_eof;      /* peer shut down its writing side */
         bool closing;       /* EXIT queued: dropped once flushed or at close_deadline_ms */
         bool dead;          /* fd closed; freed by frame_clients_sweep() */
         int64_t close_deadline_ms;
-        int64_t caught_up_ms; /* last time its queue was <= SESSION_PACE_HIGH */
         struct frame_parser parser;
 };
 
@@ -102,11 +106,21 @@ struct frame_clients {
 
 /* Takes ownership of fd (made non-blocking). -EBUSY if full (fd closed). */
 int frame_clients_add(struct frame_clients *cs, int fd, bool forward_stdin, struct frame_client **ret);
-/* Queues one frame to every live client not closing; a client whose queue
- * would exceed FRAME_CLIENT_MAX_BUFFER, or whose socket failed, is dropped. */
+/* Queues one frame to every live client not closing; an additional
+ * attacher whose queue would exceed FRAME_CLIENT_MAX_BUFFER, or a client
+ * whose socket failed, is dropped. */
 void frame_clients_send(struct frame_clients *cs, uint8_t type, const void *data, size_t len);
 /* The same for one client. Returns 0, or -errno if it was dropped. */
 int frame_client_send(struct frame_client *c, uint8_t type, const void *data, size_t len);
+/* The zero-copy path of one frame: n payload bytes are waiting in pipe fd
+ * (FIONREAD). Sends the header, splice(2)s the payload from the pipe into
+ * the socket as far as the socket takes it, reads the rest - at least its
+ * last tail bytes - into buf (room for n) and sends or queues it. Only when
+ * nothing is queued for c. Returns the bytes read into buf (the payload's
+ * end), -EAGAIN when nothing was done (use the read path), or another
+ * -errno when c was dropped (the pipe's bytes may then be lost to the
+ * others: the caller uses this only with one client). */
+ssize_t frame_client_splice(struct frame_client *c, uint8_t type, int fd, size_t n, size_t tail, uint8_t *buf);
 /* Writes pending bytes (on POLLOUT); drops the client on error, and a
  * closing client once empty. Returns false if dropped. */
 bool frame_client_flush(struct frame_client *c);
@@ -120,6 +134,8 @@ void frame_clients_close_all(struct frame_clients *cs, const char *exit_json, in
 /* Drops closing clients past their deadline, frees dead ones. */
 void frame_clients_sweep(struct frame_clients *cs, int64_t now_ms);
 bool frame_clients_pending(const struct frame_clients *cs);
+/* Bytes queued for c and not yet taken by its socket. */
+size_t frame_client_queued(const struct frame_client *c);
 void frame_clients_free(struct frame_clients *cs);
 
 /* ---- ring.c: recent output of an exec ------------------------------------ */
@@ -167,33 +183,33 @@ void pollset_deadline(struct pollset *ps, int64_t ms);
 /* Bytes from clients waiting for the process's stdin. When full, clients
  * that forward stdin are not read (back-pressure to them, bounded memory). */
 #define SESSION_STDIN_MAX (64 * 1024)
-/* Output pacing. A session stops reading its process's output while
- *  - a patient client has more than SESSION_PACE_HIGH queued: the start
- *    client of `run` (the container's own terminal, as with docker run)
- *    and every exec client (its consumer, as with a pipe) slow the
- *    process to their pace and are never dropped; or
- *  - every client has more than SESSION_PACE_HIGH queued and one of them
- *    was caught up within SESSION_STALL_MS: a healthy reader's hiccup
- *    slows the container instead of costing the reader its connection,
- *    while a stuck attacher holds it at most SESSION_STALL_MS, then falls
- *    FRAME_CLIENT_MAX_BUFFER behind and is dropped.
- * SESSION_PACE_HIGH + one read chunk stays below FRAME_CLIENT_MAX_BUFFER. */
+/* Output pacing (the slow-reader rule, proto/PROTOCOL.md "Attach stream"):
+ *  - the primary client - the connection passed with "start", an exec's own
+ *    connection (op exec, or the first exec-attach, "replay":false) - is
+ *    patient: while it has more than SESSION_PACE_HIGH queued, the session
+ *    stops reading the process's output, so the process blocks in write(2)
+ *    as on any full pipe; it is never dropped for being slow;
+ *  - additional attachers (op attach, exec-attach with "replay":true) never
+ *    hold the output: one more than FRAME_CLIENT_MAX_BUFFER behind is
+ *    dropped alone.
+ * Control ops, the other clients and their input are served all along;
+ * the log gets every byte read (it is written before the frames). */
 #define SESSION_PACE_HIGH (256 * 1024)
-#define SESSION_STALL_MS 500
-/* Flushing the last output to patient clients after the exit goes on while
- * they make progress, up to this long in all. */
 #define SESSION_FLUSH_PATIENT_MAX_MS 30000
 
-enum session_pace {
-        PACE_NONE,  /* never wait for clients */
-        PACE_INIT,  /* patient clients are those marked so */
-        PACE_EXEC,  /* every client is patient */
-};
-/* Output is read in chunks up to this size (one frame each); output pipes
- * are enlarged to the same size where allowed, to cut syscalls. A read
- * then takes all a pipe holds, so records end where the writes did. */
-#define SESSION_READ_CHUNK (256 * 1024)
+/* Output is read in chunks up to the frame maximum (one frame each), and
+ * read again until EAGAIN (at most SESSION_READ_BURST per wake-up, so a
+ * fast writer cannot starve the control ops); output pipes are enlarged to
+ * the same size where allowed (F_SETPIPE_SZ, else the default stays). A
+ * read then takes all a pipe holds, so records end where the writes did. */
+#define SESSION_READ_CHUNK PROTO_MAX_FRAME
 #define SESSION_PIPE_SIZE SESSION_READ_CHUNK
+#define SESSION_READ_BURST (16 * SESSION_READ_CHUNK)
+/* The zero-copy path (exec sessions with one client, pipes): at least this
+ * much waiting in the pipe, and the last SESSION_SPLICE_TAIL bytes of each
+ * payload read (for the ring) rather than spliced. */
+#define SESSION_SPLICE_MIN (64 * 1024)
+#define SESSION_SPLICE_TAIL (RING_MAX - RING_RECORD_HEADER)
 
 struct session {
         const char *name;    /* for log messages */
@@ -207,7 +223,6 @@ struct session {
         struct cri_log *log; /* the init's session: console.log */
         struct ring *ring;   /* exec sessions: recent output */
         bool hold;           /* nobody attached yet: keep the ring, stop reading when full */
-        enum session_pace pace;
 };
 
 /* Takes ownership of the fds given (-1 for none). With pty_fd >= 0 the
@@ -217,12 +232,19 @@ int session_init(struct session *s, const char *name, int pty_fd, bool forward_s
 void session_poll(struct session *s, struct pollset *ps);
 void session_handle(struct session *s, const struct poll_tag *t, short revents);
 /* Adds a client connection; stdin is forwarded only if the session has
- * stdin. rows/cols > 0 resize the pty first. */
-int session_attach(struct session *s, int fd, bool want_stdin, unsigned rows, unsigned cols,
+ * stdin. rows/cols > 0 resize the pty first. primary: the client gets
+ * back-pressure instead of being dropped (see SESSION_PACE_HIGH). */
+int session_attach(struct session *s, int fd, bool want_stdin, bool primary, unsigned rows, unsigned cols,
                    struct frame_client **ret);
 int session_resize(struct session *s, unsigned rows, unsigned cols);
-/* Reads what is left in the output pipes until EOF or the deadline. */
+/* Reads what is left in the output pipes until EOF or the deadline; while
+ * a primary client is behind it waits for it, and each bit of progress it
+ * makes moves the deadline MONITOR_DRAIN_MS on (SESSION_FLUSH_PATIENT_MAX_MS
+ * in all). */
 void session_drain(struct session *s, int64_t deadline_ms);
+/* Whether the output is not being read because a primary client is behind
+ * (or the ring is full while nobody is attached). */
+bool session_output_held(const struct session *s);
 bool session_output_open(const struct session *s);
 /* Closes the process's fds, sends EXIT to the clients (which then close
  * once flushed, by deadline_ms at the latest). */
@@ -254,6 +276,7 @@ struct exec {
         const char *signame;
         int64_t created_ns, finished_ns;
         int64_t hold_until_ms, drain_until_ms;
+        int64_t flush_until_ms; /* after the exit: a primary client behind is waited for until then */
         struct ring ring;
         struct session s;
 };

@@ -3,9 +3,11 @@
  * to every attached client; writes clients' stdin frames to it through a
  * bounded buffer (a full buffer stops reading the clients that forward
  * stdin: back-pressure, never unbounded memory); applies resize and
- * close_stdin control frames. Output goes at the pace of the fastest
- * client, within limits (SESSION_PACE_HIGH); a client further behind than
- * FRAME_CLIENT_MAX_BUFFER is dropped. Does not reap or signal. */
+ * close_stdin control frames. Output goes at the pace of the primary
+ * client (the one that started the process: back-pressure, the process
+ * blocks on its full pipe); an additional attacher further behind than
+ * FRAME_CLIENT_MAX_BUFFER is dropped and never holds anything up (see
+ * SESSION_PACE_HIGH in monitor.h). Does not reap or signal. */
 #include "daemon/monitor/monitor.h"
 
 #include <errno.h>
@@ -249,47 +251,63 @@ input_control(void *ud, const char *text, size_t n)
 
 static const struct frame_sink input_sink = { .stdin_data = input_stdin, .control = input_control };
 
+/* Whether to leave the output unread for now (see SESSION_PACE_HIGH): a
+ * primary client is behind, or nobody is attached and the ring is full.
+ * A primary client's POLLOUT wakes us when it has caught up. */
 static bool
-is_patient(const struct session *s, const struct frame_client *c)
+output_held(const struct session *s)
 {
-        return s->pace == PACE_EXEC || c->patient;
-}
-
-/* Whether to leave the output unread for now (see SESSION_PACE_HIGH);
- * ps (may be NULL) gets the time to look again. */
-static bool
-output_held(struct session *s, struct pollset *ps)
-{
-        int64_t now, wake = INT64_MAX;
-        bool all_behind = true;
-
         if (s->hold && s->ring && ring_room(s->ring) == 0)
                 return true;
-        if (s->pace == PACE_NONE)
-                return false;
-        now = now_monotonic_ms();
         for (size_t i = 0; i < s->clients.n; i++) {
-                struct frame_client *c = s->clients.c[i];
-                if (c->dead || c->closing)
-                        continue;
-                if (c->len - c->off <= SESSION_PACE_HIGH) {
-                        c->caught_up_ms = now;
-                        all_behind = false;
-                } else if (is_patient(s, c)) {
-                        return true; /* its POLLOUT wakes us */
-                } else if (now - c->caught_up_ms < SESSION_STALL_MS && c->caught_up_ms + SESSION_STALL_MS < wake) {
-                        wake = c->caught_up_ms + SESSION_STALL_MS;
-                }
+                const struct frame_client *c = s->clients.c[i];
+                if (c->patient && !c->dead && !c->closing && frame_client_queued(c) > SESSION_PACE_HIGH)
+                        return true;
         }
-        if (!all_behind || wake == INT64_MAX)
-                return false; /* someone can take more, or nobody is worth waiting for */
-        if (ps)
-                pollset_deadline(ps, wake);
-        return true;
+        return false;
 }
 
-/* Reads one chunk of output; logs, keeps and frames it. */
-static void
+/* The zero-copy path: with one client, no log, a pipe (not the pty), and
+ * enough waiting, the payload goes from the pipe into the client's socket
+ * by splice(2); only its last SESSION_SPLICE_TAIL bytes are read, for the
+ * ring (what `exec attach` replays). Returns the payload size, 0 to use
+ * the read path instead. */
+static ssize_t
+pump_splice(struct session *s, int fd, uint8_t type, char *buf)
+{
+        struct frame_client *c = NULL;
+        size_t tail, n;
+        ssize_t k;
+        int avail;
+
+        if (s->log || s->hold || fd == s->pty_fd)
+                return 0;
+        for (size_t i = 0; i < s->clients.n; i++) {
+                struct frame_client *x = s->clients.c[i];
+                if (x->dead)
+                        continue;
+                if (c || x->closing)
+                        return 0;
+                c = x;
+        }
+        if (!c || frame_client_queued(c) > 0 || ioctl(fd, FIONREAD, &avail) < 0 || avail < SESSION_SPLICE_MIN)
+                return 0;
+        n = MIN_SIZE((size_t) avail, SESSION_READ_CHUNK);
+        tail = s->ring ? MIN_SIZE(n, SESSION_SPLICE_TAIL) : 0;
+        k = frame_client_splice(c, type, fd, n, tail, (uint8_t *) buf);
+        if (k == -EAGAIN)
+                return 0;
+        if (k < 0)
+                return (ssize_t) n; /* c was dropped; what was read is gone with it */
+        if (s->ring && ring_append(s->ring, type, buf, (size_t) k) < 0)
+                log_warning("%s: no memory for the output ring", s->name);
+        return (ssize_t) n;
+}
+
+/* Reads one chunk of output (all the pipe holds, up to a frame); logs,
+ * keeps and frames it. Returns the bytes read, 0 when there is nothing
+ * more for now (EAGAIN, EOF, held by the ring). */
+static size_t
 pump(struct session *s, int *fdp, uint8_t type)
 {
         static char buf[SESSION_READ_CHUNK];
@@ -300,13 +318,24 @@ pump(struct session *s, int *fdp, uint8_t type)
         if (s->hold && s->ring)
                 max = MIN_SIZE(max, ring_room(s->ring));
         if (max == 0)
-                return;
+                return 0;
+        n = pump_splice(s, *fdp, type, buf);
+        if (n > 0)
+                return (size_t) n;
         n = read(*fdp, buf, max);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                return;
+                return 0;
         if (n <= 0) {
                 close_out(s, fdp); /* EOF, or EIO on a pty whose slave is gone */
-                return;
+                return 0;
+        }
+        /* A pty hands out a few KiB per read: gather what is there into one
+         * frame (the next read notices an EOF or EIO). */
+        while (*fdp == s->pty_fd && (size_t) n < max) {
+                ssize_t k = read(*fdp, buf + n, max - (size_t) n);
+                if (k <= 0)
+                        break;
+                n += k;
         }
         if (s->log) {
                 r = cri_log_write(s->log, now_ns(), type == PROTO_FRAME_STDERR ? "stderr" : "stdout", buf,
@@ -319,12 +348,29 @@ pump(struct session *s, int *fdp, uint8_t type)
         if (s->ring && ring_append(s->ring, type, buf, (size_t) n) < 0)
                 log_warning("%s: no memory for the output ring", s->name);
         frame_clients_send(&s->clients, type, buf, (size_t) n);
+        return (size_t) n;
+}
+
+/* Reads output until EAGAIN, a primary client falls behind, or
+ * SESSION_READ_BURST bytes (then poll() serves the others first): one
+ * poll() round trip per burst rather than per chunk. */
+static void
+pump_burst(struct session *s, int *fdp, uint8_t type)
+{
+        size_t total = 0, n;
+
+        while (*fdp >= 0 && total < SESSION_READ_BURST && !output_held(s)) {
+                n = pump(s, fdp, type);
+                if (n == 0)
+                        break;
+                total += n;
+        }
 }
 
 void
 session_poll(struct session *s, struct pollset *ps)
 {
-        bool read_out = !output_held(s, ps);
+        bool read_out = !output_held(s);
         bool write_in = s->in_fd >= 0 && s->in_len > 0;
 
         if (s->pty_fd >= 0) {
@@ -362,12 +408,10 @@ session_handle(struct session *s, const struct poll_tag *t, short revents)
 
         switch (t->kind) {
         case PK_OUT:
-                if (s->out_fd >= 0)
-                        pump(s, &s->out_fd, PROTO_FRAME_STDOUT);
+                pump_burst(s, &s->out_fd, PROTO_FRAME_STDOUT);
                 break;
         case PK_ERR:
-                if (s->err_fd >= 0)
-                        pump(s, &s->err_fd, PROTO_FRAME_STDERR);
+                pump_burst(s, &s->err_fd, PROTO_FRAME_STDERR);
                 break;
         case PK_IN:
                 if (revents & POLLERR)
@@ -376,8 +420,8 @@ session_handle(struct session *s, const struct poll_tag *t, short revents)
                         write_stdin(s);
                 break;
         case PK_PTY:
-                if ((revents & (POLLIN | POLLHUP | POLLERR)) && s->out_fd >= 0)
-                        pump(s, &s->out_fd, PROTO_FRAME_STDOUT);
+                if (revents & (POLLIN | POLLHUP | POLLERR))
+                        pump_burst(s, &s->out_fd, PROTO_FRAME_STDOUT);
                 if ((revents & POLLOUT) && s->in_fd >= 0)
                         write_stdin(s);
                 break;
@@ -402,11 +446,21 @@ session_handle(struct session *s, const struct poll_tag *t, short revents)
 }
 
 int
-session_attach(struct session *s, int fd, bool want_stdin, unsigned rows, unsigned cols, struct frame_client **ret)
+session_attach(struct session *s, int fd, bool want_stdin, bool primary, unsigned rows, unsigned cols,
+               struct frame_client **ret)
 {
+        struct frame_client *c = NULL;
+        int r;
+
         if (rows > 0 && cols > 0)
                 (void) session_resize(s, rows, cols);
-        return frame_clients_add(&s->clients, fd, want_stdin && s->in_fd >= 0 && !s->stdin_closing, ret);
+        r = frame_clients_add(&s->clients, fd, want_stdin && s->in_fd >= 0 && !s->stdin_closing, &c);
+        if (r < 0)
+                return r;
+        c->patient = primary;
+        if (ret)
+                *ret = c;
+        return 0;
 }
 
 bool
@@ -415,29 +469,66 @@ session_output_open(const struct session *s)
         return s->out_fd >= 0 || s->err_fd >= 0;
 }
 
+bool
+session_output_held(const struct session *s)
+{
+        return output_held(s);
+}
+
 void
 session_drain(struct session *s, int64_t deadline_ms)
 {
+        int64_t cap = now_monotonic_ms() + SESSION_FLUSH_PATIENT_MAX_MS;
+
         s->hold = false;
         for (;;) {
-                struct pollfd p[2];
-                int *fds[2];
+                struct pollfd p[2 + FRAME_CLIENTS_MAX];
+                struct frame_client *cl[2 + FRAME_CLIENTS_MAX] = {};
+                int *fds[2] = {};
                 size_t n = 0;
                 int64_t left = deadline_ms - now_monotonic_ms();
 
-                if (s->out_fd >= 0) {
-                        fds[n] = &s->out_fd;
-                        p[n++] = (struct pollfd){ .fd = s->out_fd, .events = POLLIN };
-                }
-                if (s->err_fd >= 0) {
-                        fds[n] = &s->err_fd;
-                        p[n++] = (struct pollfd){ .fd = s->err_fd, .events = POLLIN };
-                }
-                if (n == 0 || left <= 0 || poll(p, n, (int) left) <= 0)
+                if (!session_output_open(s) || left <= 0)
                         return;
-                for (size_t i = 0; i < n; i++)
-                        if (p[i].revents && *fds[i] >= 0)
-                                pump(s, fds[i], fds[i] == &s->err_fd ? PROTO_FRAME_STDERR : PROTO_FRAME_STDOUT);
+                if (!output_held(s)) {
+                        if (s->out_fd >= 0) {
+                                fds[n] = &s->out_fd;
+                                p[n++] = (struct pollfd){ .fd = s->out_fd, .events = POLLIN };
+                        }
+                        if (s->err_fd >= 0) {
+                                fds[n] = &s->err_fd;
+                                p[n++] = (struct pollfd){ .fd = s->err_fd, .events = POLLIN };
+                        }
+                } else {
+                        /* A primary client is behind: the rest waits for it. */
+                        for (size_t i = 0; i < s->clients.n; i++) {
+                                struct frame_client *c = s->clients.c[i];
+                                if (!c->patient || c->dead || frame_client_queued(c) == 0)
+                                        continue;
+                                cl[n] = c;
+                                p[n++] = (struct pollfd){ .fd = c->fd, .events = POLLOUT };
+                        }
+                }
+                if (n == 0 || poll(p, n, (int) left) <= 0)
+                        return;
+                for (size_t i = 0; i < n; i++) {
+                        if (!p[i].revents)
+                                continue;
+                        if (!cl[i]) {
+                                if (*fds[i] >= 0)
+                                        pump_burst(s, fds[i],
+                                                   fds[i] == &s->err_fd ? PROTO_FRAME_STDERR : PROTO_FRAME_STDOUT);
+                        } else if (p[i].revents & (POLLERR | POLLHUP)) {
+                                frame_client_drop(cl[i]);
+                        } else {
+                                size_t before = frame_client_queued(cl[i]);
+                                if (frame_client_flush(cl[i]) && frame_client_queued(cl[i]) != before) {
+                                        /* It reads: it gets the time it needs, within the cap. */
+                                        int64_t more = now_monotonic_ms() + MONITOR_DRAIN_MS;
+                                        deadline_ms = more < cap ? more : cap;
+                                }
+                        }
+                }
         }
 }
 
@@ -478,7 +569,7 @@ session_flush_clients(struct session *s, int64_t deadline_ms)
                         if (p[i].revents & (POLLERR | POLLHUP)) {
                                 frame_client_drop(cl[i]);
                         } else if ((p[i].revents & POLLOUT) && frame_client_flush(cl[i]) &&
-                                   cl[i]->off != before && is_patient(s, cl[i])) {
+                                   cl[i]->off != before && cl[i]->patient) {
                                 /* A patient client that reads gets the time it needs. */
                                 int64_t more = now_monotonic_ms() + MONITOR_FLUSH_MS;
                                 deadline_ms = more < cap ? more : cap;

@@ -15,6 +15,7 @@ libruntime_a_SOURCES = \
 	daemon/runtime/child-terminal.c \
 	daemon/runtime/exec-path.c \
 	daemon/runtime/parent.c daemon/runtime/parent.h \
+	daemon/runtime/launch.c \
 	daemon/runtime/spawn.c \
 	daemon/runtime/exec.c
 libruntime_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBCAP_CFLAGS)

@@ -1,7 +1,8 @@
 /* The parent-side pieces runtime_create() (spawn.c) and runtime_exec()
  * (exec.c) share: the runtime_container handle, the clone3 call, killing
- * a half-set-up child, and turning a child's error message into a
- * struct ctr_error. Private to daemon/runtime/. */
+ * a half-set-up child, turning a child's error message into a struct
+ * ctr_error (parent.c), and the whole launch of one child (launch.c).
+ * Private to daemon/runtime/. */
 #pragma once
 
 #include <stdbool.h>
@@ -32,3 +33,26 @@ void runtime_kill_and_reap(int pidfd);
 /* A SYNC_ERROR message as "<step>: <text>" in *err; *ret_exit_code is 127
  * or 126 for a command not found / not executable, else 125. */
 int runtime_sync_error(const struct sync_msg *m, int *ret_exit_code, struct ctr_error **err);
+
+struct child_ctx;
+
+/* What differs between launching the init and an exec. */
+struct launch_plan {
+        const char *what; /* "the container init", "the exec process": for messages */
+        /* The init: the "cgroup placed" and "ready" stages, and the sync
+         * socket kept for runtime_start(). An exec: until its execve. */
+        bool until_ready;
+        /* Born in the pid namespace of ctx->init_pidfd (see launch.c). */
+        bool join_pid_ns;
+        _noreturn_ void (*child_fn)(struct child_ctx *ctx);
+};
+
+/* Clones a child with ctx->new_ns (into ctx->cgroup when set) that runs
+ * plan->child_fn(ctx), and drives its sync stages. Sets ctx->sync_fd,
+ * ctx->cgroup_born_in_unified and the fds the child fills itself; a NULL
+ * ctx->stdio means /dev/null. On success *ret owns the pidfd, the pty
+ * master and (the init only) the sync socket. On failure the child is
+ * killed and reaped, and *ret_exit_code (may be NULL) is 127, 126 or 125
+ * as runtime_sync_error() says. Single-threaded callers only. */
+int runtime_launch(const struct launch_plan *plan, struct child_ctx *ctx, struct runtime_container **ret,
+                   int *ret_exit_code, struct ctr_error **err);

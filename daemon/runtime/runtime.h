@@ -91,7 +91,7 @@ struct runtime_exec_params {
  * On failure nothing is left running, *err names the step, and
  * *ret_exit_code (may be NULL) is 127 (not found), 126 (not executable)
  * or 125. Call only from a single-threaded process: it briefly sets the
- * caller's pid namespace for children (see exec.c). */
+ * caller's pid namespace for children (see launch.c). */
 int runtime_exec(const struct runtime_spec *spec, int init_pidfd, const struct runtime_exec_params *p,
                  const struct runtime_stdio *stdio, struct runtime_container **ret, int *ret_exit_code,
                  struct ctr_error **err);

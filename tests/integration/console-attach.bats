@@ -63,6 +63,34 @@ attach_fifo() {
         assert_line_eq status=0
 }
 
+@test "a second attacher that never reads is dropped; the run client still gets every byte" {
+        local d=$BATS_TEST_TMPDIR spid st=0 drops
+        drops=$(grep -c "dropping attached client" "$TMP/daemon.log" || true)
+        mkfifo "$d/go"
+        # The container waits for a line on stdin, so the second attacher is
+        # there before the output starts; the run client reads 2 s late.
+        (containerctl run -i --name pr busybox sh -c 'read x; dd if=/dev/zero bs=1M count=128 2>/dev/null' \
+                <"$d/go" 2>"$d/run.err" | { sleep 2; wc -c; } >"$d/count"; echo "${PIPESTATUS[0]}" >"$d/status") &
+        exec 7>"$d/go"
+        wait_until 10 state_is pr running
+        python3 "$BATS_TEST_DIRNAME/stream.py" "$CTL_SOCK" container.attach '{"container":"pr","stdin":false}' \
+                --no-read 60 >"$d/slow" &
+        spid=$!
+        wait_until 5 grep -q reply= "$d/slow"
+        echo go >&7
+        exec 7>&-
+        wait_until 60 test -s "$d/status" || st=$?
+        kill "$spid" 2>/dev/null || true
+        wait "$spid" || true
+        echo "count=$(cat "$d/count") status=$(cat "$d/status") stderr=$(cat "$d/run.err")"
+        ((st == 0))
+        [[ $(cat "$d/count") == 134217728 ]]
+        [[ $(cat "$d/status") == 0 ]]
+        # The attacher that never read was dropped (alone), it did not stall the container.
+        (($(grep -c "dropping attached client" "$TMP/daemon.log") > drops))
+        wait_until 5 state_is pr exited
+}
+
 @test "attach to a created or exited container is an error" {
         containerctl create --name cr busybox true >/dev/null
         run containerctl attach cr
@@ -122,7 +150,10 @@ attach_fifo() {
         sleep 1
         mrss0=$(ctl_rss_kb "$mon")
         drss0=$(ctl_rss_kb "$CTL_DAEMON_PID")
-        stream container.attach '{"container":"slow","stdin":false}' --no-read 60 >"$BATS_TEST_TMPDIR/slow" &
+        # python3 itself in the background (not the `stream` function in a
+        # subshell), so that $! is the process to kill.
+        python3 "$BATS_TEST_DIRNAME/stream.py" "$CTL_SOCK" container.attach '{"container":"slow","stdin":false}' \
+                --no-read 60 >"$BATS_TEST_TMPDIR/slow" &
         spid=$!
         wait_until 5 grep -q reply= "$BATS_TEST_TMPDIR/slow"
         n1=$(timeout -s KILL 2 containerctl attach --no-stdin slow | grep -ao 'seq=[0-9]*' | tail -n1 | tr -dc 0-9) || true

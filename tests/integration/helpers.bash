@@ -8,13 +8,19 @@ CTL_SRCDIR=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 CTL_BUILDDIR=${CONTAINERCTL_BUILDDIR:-$CTL_SRCDIR}
 export PATH="$CTL_BUILDDIR:$PATH"
 
-# wait_until TIMEOUT_SECONDS CMD...: polls CMD every 50 ms; fails after the timeout.
+# wait_until TIMEOUT_SECONDS CMD...: polls CMD every 50 ms until it succeeds;
+# fails once TIMEOUT_SECONDS of wall time have passed (a real deadline, so a
+# slow machine or an emulated VM does not stretch it).
 wait_until() {
-        local timeout=$1 i
+        local timeout=$1 deadline
         shift
-        for ((i = 0; i < timeout * 20; i++)); do
+        deadline=$(($(date +%s%N) / 1000000 + timeout * 1000))
+        while :; do
                 if "$@" >/dev/null 2>&1; then
                         return 0
+                fi
+                if (($(date +%s%N) / 1000000 >= deadline)); then
+                        break
                 fi
                 sleep 0.05
         done
@@ -173,10 +179,20 @@ ctl_our_pids() {
 }
 
 # Cgroup directories created for our parent in every hierarchy.
+# Every cgroup hierarchy root: /sys/fs/cgroup itself on a pure v2 host, each
+# mounted hierarchy below it on hybrid and v1 hosts.
+ctl_cgroup_roots() {
+        if [[ $(stat -f -c %T /sys/fs/cgroup) == cgroup2fs ]]; then
+                echo /sys/fs/cgroup/
+        else
+                ls -d /sys/fs/cgroup/*/
+        fi
+}
+
 ctl_our_cgroups() {
         local h
         [[ -n ${CTL_CGROUP_PARENT:-} ]] || return 0
-        for h in /sys/fs/cgroup/*/; do
+        for h in $(ctl_cgroup_roots); do
                 [[ -d $h${CTL_CGROUP_PARENT#/} ]] && find "$h${CTL_CGROUP_PARENT#/}" -mindepth 1 -type d
         done
         return 0
@@ -218,7 +234,7 @@ ctl_teardown_file() {
                 done
                 wait_until 5 rmdir "$h" || true
         done
-        for h in /sys/fs/cgroup/*/; do
+        for h in $(ctl_cgroup_roots); do
                 dir=$h${CTL_CGROUP_PARENT#/}
                 [[ -d $dir ]] && { wait_until 5 rmdir "$dir" || leaks+="cgroup $dir not removable; "; }
         done

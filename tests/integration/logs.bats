@@ -139,6 +139,59 @@ create_rpc() {
         [[ $output == $(seq "$first" 4000 | sed 's/^/seq=/') ]]
 }
 
+# follow_burst NAME: follows NAME's log with stream.py (frames dumped, so a
+# CONTROL "lost" notice is seen) and sets seqs (the seq=N numbers, one a
+# line) and lost (how many lost notices came).
+follow_burst() {
+        run stream container.logs "{\"container\":\"$1\",\"follow\":true}" --dump --timeout 60
+        assert_status 0
+        [[ $(tail -n1 <<<"$output") == 'exit 15 {"exit_code":0}' ]]
+        seqs=$(grep -oE "^stdout [0-9]+ b'seq=[0-9]+" <<<"$output" | sed 's/.*seq=//')
+        lost=$(grep -cE '^control [0-9]+ \{"op":"lost","after":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z"\}$' <<<"$output" || true)
+        [[ $(grep -c '^control' <<<"$output") == "$lost" ]]
+}
+
+@test "logs -f of a burst with 4 KiB files: all lines, or a lost notice and no repeat" {
+        # 4000 lines at full speed, 80 lines a file, 3 files: about 50
+        # rotations, many per write of the monitor. Every file is opened as
+        # soon as inotify reports it; only more than 3 rotations between two
+        # looks can lose lines, and then a CONTROL lost frame says so.
+        create_rpc burst4k 4096 3 sh -c 'sleep 1; exec /probe seq 4000'
+        containerctl start burst4k >/dev/null
+        follow_burst burst4k
+        echo "lost notices: $lost, lines: $(wc -l <<<"$seqs")"
+        if ((lost == 0)); then
+                [[ $seqs == $(seq 1 4000) ]]
+        else
+                # Strictly increasing, up to the last line.
+                sort -n -c -u <<<"$seqs"
+                [[ $(tail -n1 <<<"$seqs") == 4000 ]]
+        fi
+}
+
+@test "logs -f of a burst with 64 KiB files loses nothing" {
+        create_rpc burst64k 65536 3 sh -c 'sleep 1; exec /probe seq 4000'
+        containerctl start burst64k >/dev/null
+        follow_burst burst64k
+        ((lost == 0))
+        [[ $seqs == $(seq 1 4000) ]]
+        # It did rotate.
+        [[ -e $(log_path burst64k).1 ]]
+}
+
+@test "logs --timestamps: one timestamp per line, also for a line written in pieces" {
+        containerctl run --name tsp busybox sh -c 'printf abc; sleep 0.3; printf def; sleep 0.3; echo ghi; echo err >&2' >/dev/null 2>&1
+        # The log has P records for the pieces.
+        [[ $(grep -c ' stdout P ' "$(log_path tsp)") == 2 ]]
+        run bash -c 'containerctl logs -t tsp 2>/dev/null'
+        assert_status 0
+        [[ $output =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z\ abcdefghi$ ]]
+        # The line's time is that of its first piece.
+        [[ ${output%% *} == $(head -n1 "$(log_path tsp)" | cut -d' ' -f1) ]]
+        run bash -c 'containerctl logs -t tsp 2>&1 >/dev/null'
+        [[ $output =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z\ err$ ]]
+}
+
 @test "log rotation defaults come from the daemon config" {
         containerctl run --name dflt busybox /probe seq 5000 >/dev/null
         local p n
@@ -176,6 +229,30 @@ create_rpc() {
         [[ $output == running-one ]]
         containerctl rm -f rr rs >/dev/null
         # The fresh daemon has its own fd baseline.
+        CTL_LEAK_DAEMON_FDS=$(ctl_fd_count "$CTL_DAEMON_PID")
+}
+
+@test "logs -f streams open at daemon shutdown are freed" {
+        # Under a sanitizer build the daemon's exit runs the leak checker.
+        containerctl run -d --name lfs busybox sh -c 'while :; do echo x; sleep 0.2; done' >/dev/null
+        containerctl logs -f lfs >/dev/null 2>&1 &
+        local p1=$!
+        containerctl logs -f --tail 1 -t lfs >/dev/null 2>&1 &
+        local p2=$!
+        wait_until 5 bash -c "ls -l /proc/$CTL_DAEMON_PID/fd | grep -c inotify | grep -qx 2"
+        local before
+        before=$(grep -cE 'Sanitizer|runtime error' "$TMP/daemon.log" || true)
+        ctl_daemon_stop
+        # The followers see the connection end.
+        wait_until 5 bash -c "! kill -0 $p1 2>/dev/null && ! kill -0 $p2 2>/dev/null"
+        wait "$p1" "$p2" || true
+        [[ $(grep -cE 'Sanitizer|runtime error' "$TMP/daemon.log" || true) == "$before" ]] || {
+                tail -n 60 "$TMP/daemon.log"
+                return 1
+        }
+        ctl_daemon_restart
+        CTL_DAEMON_PID=$(cat "$TMP/daemon.pid")
+        containerctl rm -f lfs >/dev/null
         CTL_LEAK_DAEMON_FDS=$(ctl_fd_count "$CTL_DAEMON_PID")
 }
 

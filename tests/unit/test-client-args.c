@@ -1,7 +1,9 @@
 /* Unit tests for client/args.c: run/create option parsing (the "+"
  * behaviour that keeps the container's own flags), -e, -u, -w and the -v
- * mount spec, and the container.create params built from them. */
+ * mount spec, the container.create params built from them, and the option
+ * sets the commands share. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,11 +232,91 @@ test_console_args(void)
         ok(args_parse_log_time("", 0, &v) == -EINVAL, "empty time rejected");
 }
 
+/* The shared option sets: args_parse_targets, args_parse_list,
+ * args_parse_attach and the getopt messages of args_option_error. */
+static void
+test_shared_options(void)
+{
+        char *k1[] = { "kill", "-s", "TERM", "a", "b", NULL };
+        char *k2[] = { "kill", "--signal", "NOPE", "a", NULL };
+        char *k3[] = { "kill", "-f", "a", NULL };
+        char *k4[] = { "kill", NULL };
+        char *r1[] = { "rm", "--force", "a", NULL };
+        char *r2[] = { "rm", "--signal", "9", "a", NULL };
+        char *w1[] = { "wait", "-x", NULL };
+        char *w2[] = { "wait", "--help", NULL };
+        char *l1[] = { "ps", "-a", "-q", "--json", NULL };
+        char *l2[] = { "ls", "-a", NULL };
+        char *l3[] = { "ls", "--all", NULL };
+        char *a1[] = { "attach", "--no-stdin", "--detach-keys", "ctrl-x", "c", NULL };
+        char *a2[] = { "attach", "c", "d", NULL };
+        char *a3[] = { "attach", "--detach-keys", NULL };
+        struct ctr_error *err = NULL;
+        struct args_list lo;
+        struct args_attach ao;
+        json_t *extra = json_object();
+
+        ok(args_parse_targets(ARGC(k1), k1, "kill", ARGS_OPT_SIGNAL, "a container", extra, &err) == 0 &&
+                   optind == 3 && json_integer_value(json_object_get(extra, "signal")) == 15,
+           "kill -s TERM: signal 15, targets from argv[3]");
+        ok(args_parse_targets(ARGC(k2), k2, "exec kill", ARGS_OPT_SIGNAL, "an exec id", extra, &err) ==
+                           -EINVAL && err && strcmp(err->message, "exec kill: invalid signal 'NOPE'") == 0,
+           "bad signal: %s", err ? err->message : "(none)");
+        ctr_error_free(TAKE_PTR(err));
+        ok(args_parse_targets(ARGC(k3), k3, "kill", ARGS_OPT_SIGNAL, "a container", extra, &err) ==
+                           -EINVAL && err && strcmp(err->message, "kill: unknown option -f") == 0,
+           "kill has no -f: %s", err ? err->message : "(none)");
+        ctr_error_free(TAKE_PTR(err));
+        ok(args_parse_targets(ARGC(k4), k4, "kill", ARGS_OPT_SIGNAL, "a container", extra, &err) ==
+                           -EINVAL && err &&
+                   strcmp(err->message, "kill requires at least 1 argument (a container)") == 0,
+           "no target: %s", err ? err->message : "(none)");
+        ctr_error_free(TAKE_PTR(err));
+        json_decref(extra);
+
+        extra = json_object();
+        ok(args_parse_targets(ARGC(r1), r1, "rm", ARGS_OPT_FORCE, "a container", extra, &err) == 0 &&
+                   optind == 2 && json_is_true(json_object_get(extra, "force")),
+           "rm --force");
+        ok(args_parse_targets(ARGC(r2), r2, "rm", ARGS_OPT_FORCE, "a container", extra, &err) ==
+                           -EINVAL && err && strcmp(err->message, "rm: unknown option '--signal'") == 0,
+           "rm has no --signal: %s", err ? err->message : "(none)");
+        ctr_error_free(TAKE_PTR(err));
+        json_decref(extra);
+
+        ok(args_parse_targets(ARGC(w1), w1, "wait", ARGS_NO_OPTION, "a container", NULL, &err) == 0 &&
+                   optind == 1, "no options: -x is a target");
+        ok(args_parse_targets(ARGC(w2), w2, "wait", ARGS_NO_OPTION, "a container", NULL, &err) == 1,
+           "no options: --help first is help");
+
+        ok(args_parse_list(ARGC(l1), l1, true, &lo, &err) == 0 && lo.all && lo.quiet && lo.json &&
+                   optind == 4, "ps -a -q --json");
+        ok(args_parse_list(ARGC(l2), l2, false, &lo, &err) == -EINVAL && err &&
+                   strcmp(err->message, "ls: unknown option -a") == 0,
+           "-a only with_all: %s", err ? err->message : "(none)");
+        ctr_error_free(TAKE_PTR(err));
+        ok(args_parse_list(ARGC(l3), l3, false, &lo, &err) == -EINVAL, "--all only with_all");
+        ctr_error_free(TAKE_PTR(err));
+
+        ok(args_parse_attach(ARGC(a1), a1, "attach", "a container", &ao, &err) == 0 && ao.no_stdin &&
+                   ao.detach_keys && strcmp(ao.detach_keys, "ctrl-x") == 0 && optind == 4,
+           "attach --no-stdin --detach-keys");
+        ok(args_parse_attach(ARGC(a2), a2, "exec attach", "an exec id", &ao, &err) == -EINVAL && err &&
+                   strcmp(err->message, "exec attach requires exactly 1 argument (an exec id)") == 0,
+           "attach takes one: %s", err ? err->message : "(none)");
+        ctr_error_free(TAKE_PTR(err));
+        ok(args_parse_attach(ARGC(a3), a3, "attach", "a container", &ao, &err) == -EINVAL && err &&
+                   strcmp(err->message, "attach: option '--detach-keys' needs an argument") == 0,
+           "missing argument: %s", err ? err->message : "(none)");
+        ctr_error_free(TAKE_PTR(err));
+}
+
 int
 main(void)
 {
         test_run_args();
         test_mount_spec();
         test_console_args();
+        test_shared_options();
         return tap_done();
 }

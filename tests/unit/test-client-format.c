@@ -1,8 +1,11 @@
 /* Unit tests for client/format.c and output.c: durations, sizes, the
- * status column, RFC 3339 parsing, truncation and table alignment. */
+ * status column, RFC 3339 parsing, truncation, table alignment and the
+ * three forms of a listing. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client/format.h"
 #include "client/output.h"
@@ -24,6 +27,56 @@ size(uint64_t b, const char *want)
 
         format_size(b, buf, sizeof(buf));
         is_str(buf, want, want);
+}
+
+static int
+one_row(struct table *t, json_t *item, int64_t now)
+{
+        if (!t)
+                return printf("q:%s\n", json_string_value(json_object_get(item, "n"))) < 0 ? -EIO : 0;
+        return table_add_row(t, (const char *const[]) { json_string_value(json_object_get(item, "n")) });
+}
+
+/* What print_listing() writes to stdout, as a string (caller frees). */
+static char *
+listing(json_t *list, bool as_json, bool quiet, const char *id_key)
+{
+        static const char *const headers[] = { "N", NULL };
+        char *buf = calloc(1, 4096);
+        FILE *f = tmpfile();
+        int saved = dup(STDOUT_FILENO);
+
+        fflush(stdout);
+        dup2(fileno(f), STDOUT_FILENO);
+        print_listing(list, as_json, quiet, id_key, headers, one_row, 0);
+        fflush(stdout);
+        dup2(saved, STDOUT_FILENO);
+        close(saved);
+        rewind(f);
+        fread(buf, 1, 4095, f);
+        fclose(f);
+        return buf;
+}
+
+static void
+test_listing(void)
+{
+        json_t *list = json_pack("[{s:s, s:s}, {s:s}]", "id", "0123456789abcdef0123", "n", "one", "n", "two");
+        char *s;
+
+        s = listing(list, false, false, "id");
+        is_str(s, "N\none\ntwo\n", "listing: a table");
+        free(s);
+        s = listing(list, false, true, "id");
+        is_str(s, "0123456789ab\n", "listing -q: short ids, items without one skipped");
+        free(s);
+        s = listing(list, false, true, NULL);
+        is_str(s, "q:one\nq:two\n", "listing -q without id_key: the row function prints");
+        free(s);
+        s = listing(list, true, true, "id");
+        ok(s[0] == '[' && strstr(s, "\"two\""), "listing --json: the array");
+        free(s);
+        json_decref(list);
 }
 
 int
@@ -110,5 +163,6 @@ main(void)
                 free(out);
                 table_free(tb);
         }
+        test_listing();
         return tap_done();
 }

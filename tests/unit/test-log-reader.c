@@ -100,7 +100,7 @@ rm_name(const char *name)
 }
 
 /* Reads everything selected up to EOF/END; returns the data joined, each
- * record followed by '|' (P records by '~'). */
+ * record followed by '|' (P records by '~'), a gap (LOG_NEXT_LOST) as '!'. */
 static int
 drain(struct log_reader *r, char *out, size_t size, int *ret_status)
 {
@@ -114,6 +114,10 @@ drain(struct log_reader *r, char *out, size_t size, int *ret_status)
                 q = log_reader_next(r, &budget, &rec);
                 if (q == LOG_NEXT_AGAIN)
                         continue;
+                if (q == LOG_NEXT_LOST) {
+                        n += (size_t) snprintf(out + n, size - n, "!");
+                        continue;
+                }
                 if (q != LOG_NEXT_RECORD)
                         break;
                 count++;
@@ -143,7 +147,7 @@ test_files(void)
         int st, n;
 
         ok(mkdtemp(dir) != NULL, "temp dir");
-        ok(log_reader_open(dir, "console.log", 3, -1, -1, &r, NULL) == 0, "open empty log");
+        ok(log_reader_open(dir, "console.log", 3, -1, -1, false, &r, NULL) == 0, "open empty log");
         n = drain(r, out, sizeof(out), &st);
         ok(n == 0 && st == LOG_NEXT_EOF, "no files: empty, EOF");
         log_reader_free(r);
@@ -157,7 +161,7 @@ test_files(void)
         put("console.log", "2024-01-02T03:04:06Z stdout F partial-no-newline", true);
         put("console.log.3", rec("00", "stdout", "F", "too-old"), false);
 
-        ok(log_reader_open(dir, "console.log", 3, -1, -1, &r, NULL) == 0, "open 3 files");
+        ok(log_reader_open(dir, "console.log", 3, -1, -1, false, &r, NULL) == 0, "open 3 files");
         n = drain(r, out, sizeof(out), &st);
         is_str(out, "a|E:b|c1~c2|d|", "oldest first, malformed skipped, .3 ignored");
         ok(n == 5 && st == LOG_NEXT_EOF, "5 records then EOF (the live file's partial line waits)");
@@ -169,15 +173,15 @@ test_files(void)
         ok(n == 6, "second pass reads all 6 again");
         log_reader_free(r);
 
-        ok(log_reader_open(dir, "console.log", 3, 1704164643000000000LL, 1704164645000000000LL, &r,
-                           NULL) == 0,
+        ok(log_reader_open(dir, "console.log", 3, 1704164643000000000LL, 1704164645000000000LL, false,
+                           &r, NULL) == 0,
            "open with since/until");
         n = drain(r, out, sizeof(out), &st);
         is_str(out, "c1~c2|", "since 03 <= ts < until 05");
         ok(st == LOG_NEXT_END, "END at until");
         log_reader_free(r);
 
-        ok(log_reader_open(dir, "console.log", 1, 1704164645000000000LL, -1, &r, NULL) == 0,
+        ok(log_reader_open(dir, "console.log", 1, 1704164645000000000LL, -1, false, &r, NULL) == 0,
            "open only console.log (max_files 1)");
         n = drain(r, out, sizeof(out), &st);
         is_str(out, "d|partial-no-newline|", "since 05 in console.log only");
@@ -212,7 +216,8 @@ test_follow(void)
         rm_name("console.log.2");
         rm_name("console.log.1");
         put("console.log", rec("10", "stdout", "F", "one"), false);
-        ok(log_reader_open(dir, "console.log", 3, -1, -1, &r, NULL) == 0, "open for follow");
+        ok(log_reader_open(dir, "console.log", 3, -1, -1, true, &r, NULL) == 0, "open for follow");
+        ok(log_reader_watch_fd(r) >= 0, "inotify watch");
         log_reader_set_follow(r, true);
         n = drain(r, out, sizeof(out), &st);
         is_str(out, "one|", "first record");
@@ -241,7 +246,7 @@ test_follow(void)
         rm_name("console.log.1");
         rm_name("console.log.2");
         put("console.log", rec("20", "stdout", "F", "x"), false);
-        ok(log_reader_open(dir, "console.log", 1, -1, -1, &r, NULL) == 0, "open max_files 1");
+        ok(log_reader_open(dir, "console.log", 1, -1, -1, true, &r, NULL) == 0, "open max_files 1");
         log_reader_set_follow(r, true);
         n = drain(r, out, sizeof(out), &st);
         put("console.log", rec("21", "stdout", "F", "y"), true);
@@ -259,6 +264,75 @@ test_follow(void)
 }
 
 static void
+rm_all(void)
+{
+        rm_name("console.log");
+        rm_name("console.log.1");
+        rm_name("console.log.2");
+}
+
+/* A reader that does not read (its client is paused) but is told of each
+ * rotation keeps every file, even those the rotation deleted; one that is
+ * not told for more than max_files rotations reports the gap once. */
+static void
+test_follow_queue(bool inotify)
+{
+        struct log_reader *r = NULL;
+        char out[4096], want[4096], ts[8], data[16];
+        size_t w = 0;
+        int st;
+
+        rm_all();
+        put("console.log", rec("00", "stdout", "F", "r0"), false);
+        ok(log_reader_open(dir, "console.log", 3, -1, -1, inotify, &r, NULL) == 0,
+           "open for follow (%s)", inotify ? "inotify" : "stat");
+        log_reader_set_follow(r, true);
+        drain(r, out, sizeof(out), &st);
+        is_str(out, "r0|", "first record");
+        for (int i = 1; i <= 12; i++) {
+                snprintf(ts, sizeof(ts), "%02d", i);
+                snprintf(data, sizeof(data), "r%d", i);
+                put("console.log", rec(ts, "stdout", "F", data), true);
+                rotate();
+                ok(log_reader_update(r) == 0, "update after rotation %d", i);
+                w += (size_t) snprintf(want + w, sizeof(want) - w, "%s|", data);
+        }
+        put("console.log", rec("13", "stdout", "F", "r13"), true);
+        w += (size_t) snprintf(want + w, sizeof(want) - w, "r13|");
+        drain(r, out, sizeof(out), &st);
+        is_str(out, want, "12 rotations while not reading: every record, in order");
+        ok(st == LOG_NEXT_EOF, "then EOF");
+
+        /* Five rotations with no update in between: the files of r15 and
+         * r16 are gone before the reader looks. */
+        for (int i = 14; i <= 18; i++) {
+                snprintf(ts, sizeof(ts), "%02d", i);
+                snprintf(data, sizeof(data), "r%d", i);
+                put("console.log", rec(ts, "stdout", "F", data), true);
+                rotate();
+        }
+        put("console.log", rec("19", "stdout", "F", "r19"), true);
+        drain(r, out, sizeof(out), &st);
+        is_str(out, "r14|!r17|r18|r19|", "outrun: the held file to its end, one gap notice, what is left");
+        drain(r, out, sizeof(out), &st);
+        is_str(out, "", "the notice is given once");
+
+        /* Exactly max_files rotations between two looks: nothing lost. */
+        for (int i = 20; i <= 22; i++) {
+                snprintf(ts, sizeof(ts), "%02d", i);
+                snprintf(data, sizeof(data), "r%d", i);
+                put("console.log", rec(ts, "stdout", "F", data), true);
+                rotate();
+        }
+        drain(r, out, sizeof(out), &st);
+        if (inotify)
+                is_str(out, "r20|r21|r22|", "max_files rotations between looks: nothing lost");
+        else
+                ok(strstr(out, "r21|r22|") != NULL, "stat mode: the rest is read (%s)", out);
+        log_reader_free(r);
+}
+
+static void
 test_long_line(void)
 {
         struct log_reader *r = NULL;
@@ -271,7 +345,8 @@ test_long_line(void)
         put("console.log", line, false);
         put("console.log", "\n", true);
         put("console.log", rec("30", "stdout", "F", "after"), true);
-        ok(log_reader_open(dir, "console.log", 1, -1, -1, &r, NULL) == 0, "open long-line log");
+        ok(log_reader_open(dir, "console.log", 1, -1, -1, false, &r, NULL) == 0,
+           "open long-line log");
         n = drain(r, out, sizeof(out), &st);
         is_str(out, "after|", "an overlong line is skipped, the next one read");
         ok(n == 1, "one record");
@@ -286,6 +361,8 @@ main(void)
         test_time();
         test_files();
         test_follow();
+        test_follow_queue(true);
+        test_follow_queue(false);
         test_long_line();
         (void) rm_rf(dir, NULL);
         return tap_done();

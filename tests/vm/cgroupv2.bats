@@ -33,23 +33,6 @@ setup() {
         fi
 }
 
-# On pure v2 the only hierarchy is /sys/fs/cgroup itself; the helpers'
-# version looks in /sys/fs/cgroup/*/ (one directory per v1 hierarchy).
-ctl_our_cgroups() {
-        [[ -n ${CTL_CGROUP_PARENT:-} && -d $CG$CTL_CGROUP_PARENT ]] || return 0
-        find "$CG$CTL_CGROUP_PARENT" -mindepth 1 -type d
-        return 0
-}
-
-teardown_file() {
-        local rc=0
-        ctl_teardown_file || rc=1
-        if [[ -n ${CTL_CGROUP_PARENT:-} && -d $CG$CTL_CGROUP_PARENT ]]; then
-                rmdir "$CG$CTL_CGROUP_PARENT" || rc=1
-        fi
-        return $rc
-}
-
 teardown() {
         if [[ -n ${HOSTPID:-} ]]; then
                 kill -KILL "$HOSTPID" 2>/dev/null || true
