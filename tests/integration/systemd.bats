@@ -63,6 +63,18 @@ teardown() {
         [[ $output == activated ]]
         # Same socket inode: the daemon used the passed fd, it did not rebind.
         [[ $(stat -c %i "$CTL_SOCK") == "$ino_before" ]]
+        # The passed fd (3) is close-on-exec, and no monitor inherits it.
+        local pid flags sock_ino mon
+        pid=$(cat "$TMP/daemon.pid")
+        flags=$(awk '/^flags:/ {print $2}' "/proc/$pid/fdinfo/3")
+        (((8#$flags & 8#2000000) != 0))
+        sock_ino=$(stat -L -c %i "/proc/$pid/fd/3")
+        run containerctl run -d --name activated busybox sleep 100
+        assert_status 0
+        mon=$(containerctl inspect activated | jq -r '.[0].monitor_pid')
+        [[ $mon =~ ^[0-9]+$ ]]
+        not grep -q "socket:\[$sock_ino\]" < <(ls -l "/proc/$mon/fd")
+        containerctl rm -f activated >/dev/null
         grep -q 'from systemd' "$TMP/daemon.log"
         ctl_daemon_stop
         ctl_daemon_start
