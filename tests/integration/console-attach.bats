@@ -200,8 +200,8 @@ attach_fifo() {
 @test "stdin EOF is an explicit close_stdin; the container sees EOF" {
         containerctl run -d -i --name eo busybox sh -c 'cat; echo after-eof; sleep 100' >/dev/null
         wait_until 5 state_is eo running
-        run stream container.attach '{"container":"eo"}' --stdin 'abc' --close-stdin --dump --timeout 3
+        # Frame boundaries carry no meaning: check the joined stdout, in order.
+        run stream container.attach '{"container":"eo"}' --stdin 'abc' --close-stdin --timeout 3
         echo "$output"
-        [[ $output == *"stdout 3 b'abc'"* ]]
-        [[ $output == *after-eof* ]]
+        [[ $output == *"abcafter-eof"* ]]
 }
