@@ -112,8 +112,11 @@ run_vm_suite() {
         step "[vm] make check-vm (pure cgroup v2 under QEMU)"
         (cd "$dir" && make check-vm) 2>&1 | tee "$dir/vm.out"
         rc=${PIPESTATUS[0]}
-        p=$(grep -cE '^ok ' "$dir/vm.out")
-        f=$(grep -cE '^not ok ' "$dir/vm.out")
+        # Count only the verdict section: the guest console is echoed too.
+        awk '/^=== TAP from the guest/ {on = 1} /^=== guest result/ {on = 0} on' \
+                "$dir/vm.out" >"$dir/vm.tap"
+        p=$(grep -cE '^ok ' "$dir/vm.tap")
+        f=$(grep -cE '^not ok ' "$dir/vm.tap")
         echo "   cgroup v2 VM: $p passed, $f failed"
         PASS=$((PASS + p)) FAIL=$((FAIL + f))
         if [[ $rc -ne 0 ]] && ((f == 0)); then
