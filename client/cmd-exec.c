@@ -2,10 +2,12 @@
  * exec objects' subcommands: exec ls|attach|kill|rm|inspect. Execs live
  * in the container's monitor; a detach or a lost client leaves them
  * running, and exec attach reconnects with the recent output replayed. */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client/commands.h"
 #include "client/format.h"
@@ -14,6 +16,7 @@
 
 enum {
         OPT_DETACH_KEYS = 0x100,
+        OPT_NO_PASSTHROUGH,
 };
 
 /* Exit code of an exec whose stream ended without an EXIT frame. */
@@ -105,7 +108,9 @@ print_exec_help(void)
                "  -u, --user USER[:GROUP]  user to run as\n"
                "  -w, --workdir DIR        working directory\n"
                "  -e, --env K=V            set an environment variable (repeatable)\n"
-               "      --detach-keys KEYS   keys that detach (default ctrl-p,ctrl-q; 'none')\n");
+               "      --detach-keys KEYS   keys that detach (default ctrl-p,ctrl-q; 'none')\n"
+               "      --no-passthrough     relay the output through the daemon even when\n"
+               "                           stdout is not a terminal\n");
         return 0;
 }
 
@@ -120,13 +125,15 @@ exec_run(struct client *cl, int argc, char **argv)
                 { "workdir", required_argument, NULL, 'w' },
                 { "env", required_argument, NULL, 'e' },
                 { "detach-keys", required_argument, NULL, OPT_DETACH_KEYS },
+                { "no-passthrough", no_argument, NULL, OPT_NO_PASSTHROUGH },
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
+        static const int stdio_fds[] = { 0, 1, 2 };
         json_auto_t *params = json_object(), *env = json_array(), *cmd = json_array();
         _cleanup_free_ char *exec_id = NULL;
         const char *detach_keys = NULL;
-        bool interactive = false, tty = false, detach = false;
+        bool interactive = false, tty = false, detach = false, passthrough = true;
         struct console con = {};
         int c, r;
 
@@ -163,6 +170,9 @@ exec_run(struct client *cl, int argc, char **argv)
                 case OPT_DETACH_KEYS:
                         detach_keys = optarg;
                         break;
+                case OPT_NO_PASSTHROUGH:
+                        passthrough = false;
+                        break;
                 case 'h':
                         return print_exec_help();
                 default:
@@ -185,6 +195,18 @@ exec_run(struct client *cl, int argc, char **argv)
             console_add_size(params, tty) < 0)
                 return usage_error("exec: invalid arguments");
 
+        /* Our own stdio goes to the process: no relay at all (a terminal
+         * on stdout keeps the framed path, which knows about ttys). */
+        passthrough = passthrough && !tty && !detach && !isatty(STDOUT_FILENO) &&
+                      fcntl(STDOUT_FILENO, F_GETFD) >= 0 && fcntl(STDERR_FILENO, F_GETFD) >= 0 &&
+                      (!interactive || fcntl(STDIN_FILENO, F_GETFD) >= 0);
+        if (passthrough) {
+                if (json_object_set_new(params, "passthrough", json_true()) < 0 ||
+                    client_connect(cl) < 0)
+                        return EXIT_USAGE;
+                cl->conn->pass_fds = interactive ? stdio_fds : stdio_fds + 1;
+                cl->conn->n_pass_fds = interactive ? 3 : 2;
+        }
         r = exec_call(cl, "container.exec", params, &exec_id, NULL);
         if (r != 0)
                 return r;
@@ -193,7 +215,7 @@ exec_run(struct client *cl, int argc, char **argv)
                 return 0;
         }
         con.tty = tty;
-        con.send_stdin = interactive;
+        con.send_stdin = interactive && !passthrough;
         return exec_stream(cl, &con, exec_id);
 }
 

@@ -100,6 +100,34 @@ conn_fill(struct conn *c, struct ctr_error **err)
         return 1;
 }
 
+/* The first bytes go with the fds in one sendmsg, the rest as usual. */
+static int
+send_with_fds(int fd, const char *buf, size_t len, const int *fds, size_t nfds)
+{
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int) * 3)];
+        } ctl = {};
+        struct iovec iov = { .iov_base = (void *) buf, .iov_len = len };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                             .msg_controllen = CMSG_SPACE(sizeof(int) * nfds) };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        ssize_t n;
+
+        if (nfds > 3)
+                return -EINVAL;
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+        do
+                n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        return write_all(fd, buf + n, len - (size_t) n);
+}
+
 int
 conn_call(struct conn *c, const char *method, json_t *params, conn_notify_fn notify,
           void *userdata, struct proto_reply *ret, struct ctr_error **err)
@@ -111,7 +139,10 @@ conn_call(struct conn *c, const char *method, json_t *params, conn_notify_fn not
         line = proto_encode_request(id, method, params);
         if (!line)
                 return ctr_error_msg(err, ENOMEM, "cannot encode request %s", method);
-        r = write_all(c->fd, line, strlen(line));
+        r = c->n_pass_fds > 0 ? send_with_fds(c->fd, line, strlen(line), c->pass_fds, c->n_pass_fds)
+                              : write_all(c->fd, line, strlen(line));
+        c->pass_fds = NULL;
+        c->n_pass_fds = 0;
         if (r < 0)
                 return ctr_error_sys(err, -r, "send %s to containerctld", method);
 

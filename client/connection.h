@@ -14,6 +14,10 @@ struct conn {
         char *path;
         struct proto_line_buffer buf;
         int64_t next_id;
+        /* Passed (SCM_RIGHTS) with the next request line only, then
+         * forgotten; not owned. */
+        const int *pass_fds;
+        size_t n_pass_fds;
 };
 
 /* Connects to path. On failure *err reads

@@ -138,13 +138,27 @@ struct demux {
         size_t header_len;
         uint8_t type;
         uint32_t remaining; /* payload bytes still to come for this frame */
-        char *exit_payload;
+        char *exit_payload; /* that of an EXIT or CONTROL frame */
         size_t exit_len;
         bool exited;
         int exit_code;
         bool splice_ok[3]; /* fd 1/2 takes splice(2) and it has not failed */
         int via[3][2];     /* fd 1/2 is not a pipe: a pipe of ours in between, else -1 */
 };
+
+/* CONTROL {"op":"lost","after":TS} (logs -f: records rotated away unread)
+ * is said on stderr; the others (replay_end) need nothing. */
+static void
+demux_control(struct demux *d)
+{
+        json_auto_t *j = json_loadb(d->exit_payload ? d->exit_payload : "", d->exit_len, 0, NULL);
+        const char *op = json_string_value(json_object_get(j, "op"));
+        const char *after = json_string_value(json_object_get(j, "after"));
+
+        if (op && strcmp(op, "lost") == 0)
+                fprintf(stderr, "containerctl: some log records were rotated away before they "
+                                "could be read (after %s)\n", after ? after : "?");
+}
 
 static void
 demux_exit(struct demux *d)
@@ -164,7 +178,7 @@ demux_header(struct demux *d)
 
         if (r < 0)
                 return r;
-        if (d->type == PROTO_FRAME_EXIT) {
+        if (d->type == PROTO_FRAME_EXIT || d->type == PROTO_FRAME_CONTROL) {
                 free(d->exit_payload);
                 d->exit_payload = malloc(d->remaining + 1);
                 d->exit_len = 0;
@@ -205,11 +219,12 @@ demux_feed(struct demux *d, const uint8_t *p, size_t n)
                                                   p, k);
                                 break;
                         case PROTO_FRAME_EXIT:
+                        case PROTO_FRAME_CONTROL:
                                 memcpy(d->exit_payload + d->exit_len, p, k);
                                 d->exit_len += k;
                                 break;
                         default:
-                                break; /* control (replay_end) and stdin: nothing to do */
+                                break; /* stdin: nothing to do */
                         }
                         p += k;
                         n -= k;
@@ -219,6 +234,8 @@ demux_feed(struct demux *d, const uint8_t *p, size_t n)
                         d->header_len = 0;
                         if (d->type == PROTO_FRAME_EXIT)
                                 demux_exit(d);
+                        else if (d->type == PROTO_FRAME_CONTROL)
+                                demux_control(d);
                 }
         }
         return 0;

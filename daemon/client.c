@@ -1,16 +1,20 @@
-/* Per-connection I/O with a bufferevent: splits the input into lines with
- * the PROTO_MAX_LINE limit, queues replies, and closes politely (after the
- * peer's EOF once every owed reply is written). A client is freed only at
- * its last unref, so callbacks holding a reference never see freed memory. */
+/* Per-connection I/O: reads with recvmsg (fds passed with SCM_RIGHTS stay
+ * with the line they came with, at most CLIENT_MAX_FDS), splits the input
+ * into lines with the PROTO_MAX_LINE limit, queues replies on a bufferevent,
+ * and closes politely (after the peer's EOF once every owed reply is
+ * written). A client is freed only at its last unref. */
 #include "daemon/client.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 
 #include "common/log.h"
 #include "daemon/server.h"
@@ -22,7 +26,16 @@ struct client {
         bool read_eof;
         bool closing; /* close once output is flushed */
         struct server *server;
-        struct bufferevent *bev;
+        struct bufferevent *bev; /* output, and the input buffer */
+        struct event *read_ev;   /* input: recvmsg on the socket */
+        struct evbuffer *in;     /* (the bufferevent's own input is frozen) */
+        uint64_t in_pos;         /* stream offset of the input bytes received */
+        uint64_t line_pos;       /* stream offset of the next line */
+        int fds[CLIENT_MAX_FDS]; /* received, not yet given to a line */
+        uint64_t fds_pos;        /* offset of a byte of the message they came with */
+        size_t n_fds;
+        int line_fds[CLIENT_MAX_FDS]; /* those of the line being handled */
+        size_t n_line_fds;
         struct ucred cred;
         char peer_name[48];
         unsigned inflight;
@@ -41,14 +54,47 @@ client_ref(struct client *c)
         return c;
 }
 
+static void
+close_fds(int *fds, size_t *n)
+{
+        for (size_t i = 0; i < *n; i++)
+                safe_close(fds[i]);
+        *n = 0;
+}
+
+static void
+stop_reading(struct client *c)
+{
+        if (c->read_ev) {
+                event_free(c->read_ev);
+                c->read_ev = NULL;
+        }
+        close_fds(c->fds, &c->n_fds);
+}
+
 void
 client_unref(struct client *c)
 {
         if (!c || --c->refs > 0)
                 return;
+        stop_reading(c);
+        close_fds(c->line_fds, &c->n_line_fds);
         if (c->bev)
                 bufferevent_free(c->bev);
+        if (c->in)
+                evbuffer_free(c->in);
         free(c);
+}
+
+size_t
+client_take_fds(struct client *c, int *fds, size_t max)
+{
+        size_t n = c->n_line_fds < max ? c->n_line_fds : max;
+
+        memcpy(fds, c->line_fds, n * sizeof(int));
+        memmove(c->line_fds, c->line_fds + n, (c->n_line_fds - n) * sizeof(int));
+        c->n_line_fds -= n;
+        return n;
 }
 
 bool
@@ -114,6 +160,7 @@ client_close(struct client *c)
         if (c->dead)
                 return;
         c->dead = true;
+        stop_reading(c);
         if (c->bev) {
                 bufferevent_free(c->bev);
                 c->bev = NULL;
@@ -140,7 +187,7 @@ client_close_after_flush(struct client *c)
         if (c->dead)
                 return;
         c->closing = true;
-        bufferevent_disable(c->bev, EV_READ);
+        stop_reading(c);
         client_maybe_finish(c);
 }
 
@@ -161,7 +208,7 @@ client_reply_too_long(struct client *c)
 static void
 client_read_lines(struct client *c, bool at_eof)
 {
-        struct evbuffer *in = bufferevent_get_input(c->bev);
+        struct evbuffer *in = c->in;
 
         while (!c->dead && !c->closing) {
                 struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
@@ -192,24 +239,105 @@ client_read_lines(struct client *c, bool at_eof)
                 line[len] = '\0';
                 if (p.pos >= 0)
                         evbuffer_drain(in, 1);
+                c->line_pos += len + (p.pos >= 0 ? 1 : 0);
+                /* fds belong to the line holding a byte of their message. */
+                if (c->n_fds > 0 && c->fds_pos < c->line_pos) {
+                        memcpy(c->line_fds, c->fds, c->n_fds * sizeof(int));
+                        c->n_line_fds = c->n_fds;
+                        c->n_fds = 0;
+                }
                 if (len > 0 && line[len - 1] == '\r')
                         line[--len] = '\0';
                 if (len == 0) {
                         free(line);
+                        close_fds(c->line_fds, &c->n_line_fds);
                         continue;
                 }
                 c->on_line(c, line, len, c->userdata);
+                /* The handler took what it wanted: the rest is refused. */
+                if (c->n_line_fds > 0)
+                        log_debug("client %s: closing %zu fds nobody asked for", c->peer_name,
+                                  c->n_line_fds);
+                close_fds(c->line_fds, &c->n_line_fds);
         }
 }
 
 static void
-client_read_cb(struct bufferevent *bev, void *arg)
+client_on_eof(struct client *c)
+{
+        if (c->stream) {
+                client_close(c);
+                return;
+        }
+        client_read_lines(c, true);
+        if (c->dead)
+                return;
+        c->read_eof = true;
+        stop_reading(c);
+        client_maybe_finish(c);
+}
+
+/* Keeps the fds of one message (closing them if they are too many or
+ * the previous ones were never claimed by a line). */
+static void
+keep_fds(struct client *c, struct msghdr *mh, uint64_t pos)
+{
+        for (struct cmsghdr *h = CMSG_FIRSTHDR(mh); h; h = CMSG_NXTHDR(mh, h)) {
+                if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+                        continue;
+                size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                bool refuse = c->stream || c->n_fds > 0 || k > CLIENT_MAX_FDS ||
+                              (mh->msg_flags & MSG_CTRUNC);
+                for (size_t i = 0; i < k; i++) {
+                        int fd;
+                        memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+                        if (refuse)
+                                safe_close(fd);
+                        else
+                                c->fds[c->n_fds++] = fd;
+                }
+                if (refuse)
+                        log_info("client %s: refused %zu passed fds (at most %d, with one request)",
+                                 c->peer_name, k, CLIENT_MAX_FDS);
+                c->fds_pos = pos;
+        }
+}
+
+static void
+client_recv_cb(evutil_socket_t fd, short what, void *arg)
 {
         _cleanup_(client_unrefp) struct client *c = client_ref(arg);
+        char buf[16384];
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int) * 8)];
+        } ctl;
+        struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                             .msg_controllen = sizeof(ctl.buf) };
+        ssize_t n;
 
-        if (c->stream) {
-                struct evbuffer *in = bufferevent_get_input(c->bev);
-                evbuffer_drain(in, evbuffer_get_length(in));
+        do
+                n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+        while (n < 0 && errno == EINTR);
+        if (n < 0) {
+                if (errno == EAGAIN || errno == EWOULDBLOCK)
+                        return;
+                client_close(c);
+                return;
+        }
+        if (n == 0 && mh.msg_controllen == 0) {
+                client_on_eof(c);
+                return;
+        }
+        /* The fds' message is the last one this read took (the kernel
+         * stops after it): its last byte is inside it. */
+        keep_fds(c, &mh, c->in_pos + (uint64_t) n - (n > 0 ? 1 : 0));
+        c->in_pos += (uint64_t) n;
+        if (c->stream)
+                return;
+        if (evbuffer_add(c->in, buf, (size_t) n) < 0) {
+                client_close(c);
                 return;
         }
         client_read_lines(c, false);
@@ -234,18 +362,8 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
                 client_close(c);
                 return;
         }
-        if ((what & BEV_EVENT_EOF) && c->stream) {
-                client_close(c);
-                return;
-        }
-        if (what & BEV_EVENT_EOF) {
-                client_read_lines(c, true);
-                if (c->dead)
-                        return;
-                c->read_eof = true;
-                bufferevent_disable(c->bev, EV_READ);
-                client_maybe_finish(c);
-        }
+        if (what & BEV_EVENT_EOF)
+                client_on_eof(c);
 }
 
 struct client *
@@ -268,8 +386,15 @@ client_new(struct server *s, struct event_base *base, int fd, const struct ucred
                 free(c);
                 return NULL;
         }
-        bufferevent_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
-        if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) < 0) {
+        bufferevent_setcb(c->bev, NULL, client_write_cb, client_event_cb, c);
+        c->in = evbuffer_new();
+        c->read_ev = event_new(base, fd, EV_READ | EV_PERSIST, client_recv_cb, c);
+        if (!c->in || !c->read_ev || event_add(c->read_ev, NULL) < 0 ||
+            bufferevent_enable(c->bev, EV_WRITE) < 0) {
+                if (c->read_ev)
+                        event_free(c->read_ev);
+                if (c->in)
+                        evbuffer_free(c->in);
                 bufferevent_free(c->bev);
                 free(c);
                 return NULL;
@@ -331,6 +456,7 @@ client_detach(struct client *c, const char *extra, size_t extra_len, int *ret_fd
         fd = fcntl(bufferevent_getfd(c->bev), F_DUPFD_CLOEXEC, 3);
         if (fd < 0)
                 return negative_errno();
+        stop_reading(c);
         bufferevent_disable(c->bev, EV_READ | EV_WRITE);
         /* Blocking from here: the pending output is a few small lines and
          * the client is waiting for exactly these bytes. */

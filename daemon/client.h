@@ -19,6 +19,10 @@ struct server;
  * call. */
 typedef void (*client_line_fn)(struct client *c, char *line, size_t len, void *userdata);
 
+/* Most fds a peer may pass (SCM_RIGHTS) with one request line; more, or
+ * fds with no line that claims them, are closed. */
+#define CLIENT_MAX_FDS 3
+
 struct client *client_ref(struct client *c);
 void client_unref(struct client *c);
 DEFINE_FREEP(struct client, client_unref)
@@ -29,6 +33,11 @@ uid_t client_peer_uid(const struct client *c);
 pid_t client_peer_pid(const struct client *c);
 /* Short name for logs: "uid=0 pid=123". */
 const char *client_peer_name(const struct client *c);
+
+/* Only from the line callback: moves up to max of the fds that came with
+ * this line into fds (the caller owns them; O_CLOEXEC). Those left are
+ * closed when the callback returns. Returns how many. */
+size_t client_take_fds(struct client *c, int *fds, size_t max);
 
 /* Queues bytes for writing (a complete line). Silently dropped if dead. */
 void client_write(struct client *c, const char *data, size_t len);

@@ -27,6 +27,8 @@ container_exec_params_clear(struct container_exec_params *p)
         free(p->env);
         free(p->workdir);
         free(p->user);
+        for (size_t i = 0; i < p->n_fds; i++)
+                safe_close(p->fds[i]);
         *p = (struct container_exec_params){ 0 };
 }
 
@@ -143,7 +145,7 @@ struct exec_call {
         struct request *req;
         char id[ID_HEX_LEN + 1];
         char container_id[ID_HEX_LEN + 1];
-        bool detach, in, tty;
+        bool detach, in, tty, passthrough;
         unsigned rows, cols;
 };
 
@@ -243,8 +245,9 @@ build_exec_msg(struct container *c, const char *id, const struct container_exec_
         json_decref(init);
         if (proc)
                 monitor_client_winsize(proc, p->rows, p->cols);
-        *ret = proc ? json_pack("{s:s,s:s,s:o,s:b,s:b}", "op", "exec", "exec_id", id, "process",
-                                proc, "stdin", p->open_stdin, "detach", p->detach)
+        *ret = proc ? json_pack("{s:s,s:s,s:o,s:b,s:b,s:b}", "op", "exec", "exec_id", id, "process",
+                                proc, "stdin", p->open_stdin, "detach", p->detach, "passthrough",
+                                p->passthrough)
                     : NULL;
         return *ret ? 0 : -ENOMEM;
 }
@@ -315,7 +318,8 @@ exec_started_cb(struct container *c, json_t *reply, void *userdata)
                 if (x->detach)
                         request_reply(x->req, result);
                 else
-                        exec_hand_over(c, x->req, result, x->id, x->in, false, x->rows, x->cols);
+                        exec_hand_over(c, x->req, result, x->id, x->in && !x->passthrough, false,
+                                       x->rows, x->cols);
         } else if (strcmp(ev, "exec-failed") == 0) {
                 json_t *code = json_object_get(reply, "exit_code");
                 json_t *data = json_pack("{s:I}", "exit_code",
@@ -353,6 +357,14 @@ container_exec(struct container_manager *m, const char *ref, const struct contai
                               NULL);
                 return;
         }
+        if (p->passthrough && (p->tty || p->detach || p->n_fds != (p->open_stdin ? 3u : 2u))) {
+                request_errorf(req, PROTO_ERR_INVALID_PARAMS,
+                               "passthrough needs no tty, no detach, and the fds of %s with the "
+                               "request line (SCM_RIGHTS): got %zu fds",
+                               p->open_stdin ? "stdin, stdout and stderr" : "stdout and stderr",
+                               p->n_fds);
+                return;
+        }
         x = calloc(1, sizeof(*x));
         if (!x) {
                 request_error(req, PROTO_ERR_INTERNAL, "out of memory", NULL);
@@ -366,12 +378,14 @@ container_exec(struct container_manager *m, const char *ref, const struct contai
                 x->detach = p->detach;
                 x->in = p->open_stdin;
                 x->tty = p->tty;
+                x->passthrough = p->passthrough;
                 x->rows = p->rows;
                 x->cols = p->cols;
                 memcpy(x->container_id, c->id, sizeof(x->container_id));
                 /* No fd yet: the reply (success or 126/127) goes out before
                  * any frame, so the connection follows only on exec-started. */
-                r = monitor_client_call(c, msg, -1, exec_started_cb, x, &e);
+                r = monitor_client_call_fds(c, msg, p->fds, p->passthrough ? p->n_fds : 0,
+                                            exec_started_cb, x, &e);
         }
         json_decref(msg);
         if (r < 0) {

@@ -102,6 +102,9 @@ struct container_exec_params {
         bool tty;
         bool open_stdin;
         bool detach;    /* reply {"exec_id","pid"} and keep the connection */
+        bool passthrough; /* fds are the client's stdin (with open_stdin), stdout, stderr */
+        int fds[3];     /* owned; closed by container_exec_params_clear() */
+        size_t n_fds;
         unsigned rows, cols;
 };
 void container_exec_params_clear(struct container_exec_params *p);

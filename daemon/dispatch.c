@@ -184,6 +184,12 @@ request_method(const struct request *req)
         return req->method;
 }
 
+size_t
+request_take_fds(struct request *req, int *fds, size_t max)
+{
+        return client_take_fds(req->client, fds, max);
+}
+
 const char *
 request_peer(const struct request *req)
 {

@@ -57,6 +57,9 @@ int request_detach(struct request *req, json_t *result, int *ret_fd);
  * stream of frames (container.logs): returns a new reference to the
  * client, or NULL if it is gone. Ends req. */
 struct client *request_stream(struct request *req, json_t *result);
+/* Only during the handler call: takes up to max fds that came with the
+ * request line (SCM_RIGHTS); the caller owns them. Returns how many. */
+size_t request_take_fds(struct request *req, int *fds, size_t max);
 /* True if the peer has gone away (its reply would be dropped). */
 bool request_client_gone(const struct request *req);
 const char *request_method(const struct request *req);

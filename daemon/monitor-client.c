@@ -464,6 +464,13 @@ int
 monitor_client_call(struct container *c, json_t *msg, int fd, monitor_reply_fn cb,
                     void *userdata, struct ctr_error **err)
 {
+        return monitor_client_call_fds(c, msg, &fd, fd >= 0 ? 1 : 0, cb, userdata, err);
+}
+
+int
+monitor_client_call_fds(struct container *c, json_t *msg, const int *fds, size_t nfds,
+                        monitor_reply_fn cb, void *userdata, struct ctr_error **err)
+{
         struct monitor_call *call;
         int r;
 
@@ -475,7 +482,7 @@ monitor_client_call(struct container *c, json_t *msg, int fd, monitor_reply_fn c
         call = calloc(1, sizeof(*call));
         if (!call)
                 return ctr_error_sys(err, ENOMEM, "send to the monitor of %.12s", c->id);
-        r = monitor_msg_send(c->chan_fd, msg, fd);
+        r = monitor_msg_send_fds(c->chan_fd, msg, fds, nfds);
         if (r < 0) {
                 free(call);
                 return ctr_error_sys(err, -r, "send to the monitor of %.12s", c->id);

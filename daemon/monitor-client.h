@@ -39,6 +39,9 @@ typedef void (*monitor_reply_fn)(struct container *c, json_t *reply, void *userd
 int monitor_client_call(struct container *c, json_t *msg, int fd, monitor_reply_fn cb,
                         void *userdata, struct ctr_error **err);
 /* monitor_client_call() without a reply callback. */
+/* As monitor_client_call with nfds (<= MONITOR_MSG_MAX_FDS) fds, not consumed. */
+int monitor_client_call_fds(struct container *c, json_t *msg, const int *fds, size_t nfds,
+                            monitor_reply_fn cb, void *userdata, struct ctr_error **err);
 int monitor_client_send(struct container *c, json_t *msg, int fd, struct ctr_error **err);
 int monitor_client_signal(struct container *c, int sig, struct ctr_error **err);
 /* Closes the channel only / the channel and the pidfd watch. */

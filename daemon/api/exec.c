@@ -23,7 +23,7 @@ api_container_exec(struct request *req, json_t *params, void *userdata)
 {
         static const char *const keys[] = { "container", "command", "env",    "workdir",
                                             "user",      "tty",     "stdin",  "detach",
-                                            "rows",      "cols",    NULL };
+                                            "rows",      "cols",    "passthrough", NULL };
         struct api_context *ctx = userdata;
         struct container_exec_params p = { 0 };
         const char *ref;
@@ -38,6 +38,7 @@ api_container_exec(struct request *req, json_t *params, void *userdata)
             api_param_bool(req, params, "tty", &p.tty) < 0 ||
             api_param_bool(req, params, "stdin", &p.open_stdin) < 0 ||
             api_param_bool(req, params, "detach", &p.detach) < 0 ||
+            api_param_bool(req, params, "passthrough", &p.passthrough) < 0 ||
             api_param_winsize(req, params, &p.rows, &p.cols) < 0) {
                 container_exec_params_clear(&p);
                 return;
@@ -61,6 +62,8 @@ api_container_exec(struct request *req, json_t *params, void *userdata)
                         container_exec_params_clear(&p);
                         return;
                 }
+        if (p.passthrough)
+                p.n_fds = request_take_fds(req, p.fds, 3);
         container_exec(ctx->containers, ref, &p, req);
         container_exec_params_clear(&p);
 }

@@ -199,8 +199,11 @@ greet_client(struct exec *e, struct frame_client *c, bool replay)
 }
 
 static json_t *
-op_exec(struct exec_table *t, json_t *msg, int *fd, const struct runtime_spec *spec, int init_pidfd)
+op_exec(struct exec_table *t, json_t *msg, int *fds, size_t nfds, const struct runtime_spec *spec,
+        int init_pidfd)
 {
+        bool passthrough = get_bool(msg, "passthrough", false);
+        int *fd = &fds[0];
         const char *id = json_string_value(json_object_get(msg, "exec_id"));
         json_t *proc = json_object_get(msg, "process"), *cwd;
         bool want_stdin = get_bool(msg, "stdin", false), detach = get_bool(msg, "detach", false);
@@ -237,7 +240,18 @@ op_exec(struct exec_table *t, json_t *msg, int *fd, const struct runtime_spec *s
         p.rows = get_uint(proc, "rows", 65535);
         p.cols = get_uint(proc, "cols", 65535);
 
-        if (!p.terminal) {
+        if (passthrough) {
+                /* The client's own stdio: no pipes, nothing to relay. */
+                size_t want = want_stdin ? 3 : 2;
+                if (p.terminal || nfds != want)
+                        return ev_exec_failed(id, 125, "passthrough needs stdin (with `stdin`), stdout and "
+                                                       "stderr fds and no terminal");
+                if (want_stdin)
+                        in_r = TAKE_FD(fds[0]);
+                out_w = TAKE_FD(fds[want - 2]);
+                err_w = TAKE_FD(fds[want - 1]);
+                want_stdin = false;
+        } else if (!p.terminal) {
                 if (want_stdin) {
                         if (pipe2(pp, O_CLOEXEC) < 0)
                                 return ev_exec_failed(id, 125, "pipe for stdin failed");
@@ -290,6 +304,7 @@ op_exec(struct exec_table *t, json_t *msg, int *fd, const struct runtime_spec *s
         e->pidfd = runtime_container_pidfd(rc);
         e->tty = p.terminal;
         e->has_stdin = want_stdin;
+        e->passthrough = passthrough;
         e->running = true;
         e->created_ns = now_ns();
         e->s.ring = &e->ring;
@@ -299,7 +314,7 @@ op_exec(struct exec_table *t, json_t *msg, int *fd, const struct runtime_spec *s
         t->v[t->n++] = e;
         log_debug("exec %s: pid %d", e->id, (int) e->pid);
 
-        if (*fd >= 0) {
+        if (!passthrough && *fd >= 0) {
                 struct frame_client *c = NULL;
                 if (session_attach(&e->s, TAKE_FD(*fd), want_stdin, true, 0, 0, &c) == 0)
                         greet_client(e, c, false);
@@ -379,8 +394,8 @@ exec_to_json(const struct exec *e)
         format_rfc3339(e->created_ns, created, sizeof(created));
         if (e->finished_ns)
                 format_rfc3339(e->finished_ns, finished, sizeof(finished));
-        return json_pack("{s:s, s:O, s:b, s:b, s:i, s:o, s:s*, s:s, s:o}", "exec_id", e->id, "command", e->command,
-                         "tty", e->tty, "running", e->running, "pid", (int) e->pid, "exit_code",
+        return json_pack("{s:s, s:O, s:b, s:b, s:b, s:i, s:o, s:s*, s:s, s:o}", "exec_id", e->id, "command",
+                         e->command, "tty", e->tty, "passthrough", e->passthrough, "running", e->running, "pid", (int) e->pid, "exit_code",
                          e->running ? json_null() : json_integer(e->exit_code), "signal", e->signame, "created",
                          created, "finished_at", e->finished_ns ? json_string(finished) : json_null());
 }
@@ -397,13 +412,13 @@ op_list(struct exec_table *t)
 }
 
 json_t *
-exec_handle_op(struct exec_table *t, const char *op, json_t *msg, int *fd, const struct runtime_spec *spec,
-               int init_pidfd)
+exec_handle_op(struct exec_table *t, const char *op, json_t *msg, int *fds, size_t nfds,
+               const struct runtime_spec *spec, int init_pidfd)
 {
         if (strcmp(op, "exec") == 0)
-                return op_exec(t, msg, fd, spec, init_pidfd);
+                return op_exec(t, msg, fds, nfds, spec, init_pidfd);
         if (strcmp(op, "exec-attach") == 0)
-                return op_attach(t, msg, fd);
+                return nfds == 1 ? op_attach(t, msg, &fds[0]) : ev_failed("exec-attach needs one connection fd");
         if (strcmp(op, "exec-kill") == 0)
                 return op_kill(t, msg);
         if (strcmp(op, "exec-list") == 0)

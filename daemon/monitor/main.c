@@ -194,13 +194,15 @@ op_signal(struct monitor *m, int fd, json_t *msg)
 }
 
 static void
-handle_command(struct monitor *m, int fd, json_t *msg, int passed_fd)
+handle_command(struct monitor *m, int fd, json_t *msg, int *fds, size_t nfds)
 {
         const char *op = json_string_value(json_object_get(msg, "op"));
-        _cleanup_close_ int pfd = passed_fd;
+        _cleanup_close_ int pfd = -1;
         json_t *reply;
         int r;
 
+        if (nfds == 1)
+                pfd = TAKE_FD(fds[0]);
         if (!op) {
                 reply_failed(fd, "command without `op`");
         } else if (strcmp(op, "start") == 0) {
@@ -219,7 +221,8 @@ handle_command(struct monitor *m, int fd, json_t *msg, int passed_fd)
                 send_event(fd, json_pack("{s:s}", "event", "ok"));
         } else if (strcmp(op, "signal") == 0) {
                 op_signal(m, fd, msg);
-        } else if ((reply = exec_handle_op(&m->execs, op, msg, &pfd, m->spec, m->started ? m->pidfd : -1))) {
+        } else if ((reply = exec_handle_op(&m->execs, op, msg, nfds == 1 ? &pfd : fds, nfds, m->spec,
+                                           m->started ? m->pidfd : -1))) {
                 send_event(fd, reply);
         } else {
                 char why[128];
@@ -247,8 +250,9 @@ static bool
 read_command(struct monitor *m, int fd)
 {
         json_t *msg = NULL;
-        int passed = -1;
-        int r = monitor_msg_recv(fd, &msg, &passed);
+        int passed[MONITOR_MSG_MAX_FDS] = { -1, -1, -1, -1 };
+        size_t npassed = 0;
+        int r = monitor_msg_recv_fds(fd, &msg, passed, &npassed);
 
         if (r == -EAGAIN)
                 return true;
@@ -258,7 +262,9 @@ read_command(struct monitor *m, int fd)
         }
         if (r < 0)
                 return false;
-        handle_command(m, fd, msg, passed);
+        handle_command(m, fd, msg, passed, npassed);
+        for (size_t i = 0; i < npassed; i++)
+                safe_close(passed[i]);
         json_decref(msg);
         return true;
 }

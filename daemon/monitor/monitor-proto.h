@@ -1,5 +1,5 @@
 /* The daemon <-> containerctl-monitor control channel: one JSON object per
- * SOCK_SEQPACKET message, optionally with one fd (SCM_RIGHTS). At spawn the
+ * SOCK_SEQPACKET message, optionally with up to 4 fds (SCM_RIGHTS). At spawn the
  * channel is a socketpair on the monitor's fd 3; later (after a daemon
  * restart) the daemon connects to <run-dir>/monitor.sock. Replies to
  * commands come in order per connection; exec-exited and exited are
@@ -31,6 +31,9 @@
  *       "additionalGids"},"terminal","rows","cols"},"stdin":B,"detach":B} [+ fd]
  *       Without detach, output beyond the 64 KiB ring is held (the process
  *       slowed) until the first exec-attach, for at most 5 s.
+ *       With "passthrough":true the fds are the process's stdio instead of
+ *       a connection: stdin (only if "stdin"), stdout, stderr; no pipes, no
+ *       ring (exec-attach gets only the EXIT), exec-list says "passthrough".
  *   {"op":"exec-attach","exec_id":ID,"stdin":B,"replay":B,"rows","cols"} + fd
  *       replay: the ring, then CONTROL {"op":"replay_end"}; without replay the
  *       ring is sent only to the first attacher. EXIT follows if it ended.
@@ -42,14 +45,22 @@
 #pragma once
 
 #include <jansson.h>
+#include <stddef.h>
 
 #define MONITOR_MSG_MAX 65536
 #define MONITOR_CONTROL_FD 3
 #define MONITOR_SOCKET_NAME "monitor.sock"
 #define MONITOR_EXIT_FILE "exit.json"
 
+#define MONITOR_MSG_MAX_FDS 4
+
 /* Sends msg (and fd if >= 0) as one packet. Returns 0 or -errno. */
 int monitor_msg_send(int sock, json_t *msg, int fd);
+/* Sends msg with nfds (0..MONITOR_MSG_MAX_FDS) fds, not consumed. */
+int monitor_msg_send_fds(int sock, json_t *msg, const int *fds, size_t nfds);
+/* As monitor_msg_recv, keeping up to MONITOR_MSG_MAX_FDS received fds
+ * (O_CLOEXEC, in order) in fds; *ret_nfds gets their number. */
+int monitor_msg_recv_fds(int sock, json_t **ret, int *fds, size_t *ret_nfds);
 /* Receives one packet: *ret gets a new reference, *ret_fd a received fd
  * (O_CLOEXEC) or -1 (ret_fd may be NULL: a received fd is then closed).
  * Returns 0, -ECONNRESET on EOF, -EAGAIN if non-blocking and empty,

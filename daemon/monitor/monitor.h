@@ -267,6 +267,7 @@ struct exec {
         char *id;
         json_t *command;
         bool tty, has_stdin;
+        bool passthrough;   /* stdio is the client's own fds: no session output, no ring */
         bool running, finished, remove_on_exit, ever_attached;
         bool hold;          /* see EXEC_HOLD_MS; mirrored into s.hold */
         struct runtime_container *rc;
@@ -286,10 +287,11 @@ struct exec_table {
         size_t n;
 };
 
-/* Handles op exec, exec-attach, exec-kill, exec-list, exec-remove. *fd is
- * consumed (set to -1) when used. Returns the reply event (new reference). */
-json_t *exec_handle_op(struct exec_table *t, const char *op, json_t *msg, int *fd, const struct runtime_spec *spec,
-                       int init_pidfd);
+/* Handles op exec, exec-attach, exec-kill, exec-list, exec-remove. fds
+ * (nfds received with the command) are consumed (set to -1) when used; the
+ * caller closes the rest. Returns the reply event (new reference). */
+json_t *exec_handle_op(struct exec_table *t, const char *op, json_t *msg, int *fds, size_t nfds,
+                       const struct runtime_spec *spec, int init_pidfd);
 void exec_table_poll(struct exec_table *t, struct pollset *ps, int64_t now_ms);
 /* For PK_EXEC_PIDFD: reaps the exec. */
 void exec_reaped(struct exec *e);

@@ -233,3 +233,61 @@ teardown() {
         assert_status 1
         [[ $output == *'"exit_code": 127'* || $output == *'"exit_code":127'* ]]
 }
+
+@test "exec passthrough: same output as the framed path, stdout and stderr apart, exit codes" {
+        local t=$BATS_TEST_TMPDIR cmd='echo out; echo err >&2; exit 3'
+        run bash -c 'containerctl exec box sh -c "$2" >"$1/p.out" 2>"$1/p.err"' _ "$t" "$cmd"
+        assert_status 3
+        run bash -c 'containerctl exec --no-passthrough box sh -c "$2" >"$1/f.out" 2>"$1/f.err"' _ "$t" "$cmd"
+        assert_status 3
+        cmp "$t/p.out" "$t/f.out"
+        cmp "$t/p.err" "$t/f.err"
+        [[ $(cat "$t/p.out") == out && $(cat "$t/p.err") == err ]]
+        for code in 0 1; do
+                run bash -c 'containerctl exec box sh -c "exit $1" >/dev/null' _ "$code"
+                assert_status "$code"
+        done
+        run bash -c 'containerctl exec box no-such-command >/dev/null'
+        assert_status 127
+        [[ $output == *no-such-command* ]]
+        # stdin with -i goes straight to the process too.
+        run bash -c 'echo data | containerctl exec -i box wc -c | tr -d " "'
+        [[ $output == 5 ]]
+}
+
+@test "exec passthrough: 64 MiB through a pipe, exact; inspect says passthrough" {
+        run bash -c 'containerctl exec box dd if=/dev/zero bs=1M count=64 2>/dev/null | wc -c'
+        assert_status 0
+        [[ $output == 67108864 ]]
+        run bash -c 'containerctl exec box echo hi >/dev/null'
+        id=$(containerctl exec ls -q box | tail -1)
+        exec_is "$id" .passthrough
+        containerctl exec rm "$id"
+}
+
+@test "exec passthrough: fds beyond 3, or without the param, are closed and refused" {
+        run python3 - "$CTL_SOCK" <<'PY'
+import json, os, socket, sys
+def call(params, fds):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    line = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "container.exec", "params": params}) + "\n"
+    socket.send_fds(s, [line.encode()], fds)
+    reply = json.loads(s.makefile().readline())
+    s.close()
+    return reply
+r, w = os.pipe()
+four = call({"container": "box", "command": ["true"], "passthrough": True}, [w, w, w, w])
+print("four", "error" in four)
+extra = call({"container": "box", "command": ["true"], "detach": True}, [w, w])
+print("extra", "result" in extra)
+os.close(w)
+# Every copy of w was closed by the daemon: EOF, not a hang.
+print("eof", os.read(r, 1) == b"")
+PY
+        assert_status 0
+        assert_line_eq "four True"
+        assert_line_eq "extra True"
+        assert_line_eq "eof True"
+        containerctl exec ls -q box | xargs -r containerctl exec rm -f >/dev/null
+}
