@@ -140,7 +140,10 @@ main() {
         fi
         if [[ $SANITIZERS == 1 ]]; then
                 # ASan cannot see into the container (the probe is static).
-                ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
+                # A small quarantine: the tests bound the monitor's and the
+                # daemon's RSS, and ASan's default 256 MiB quarantine of freed
+                # buffers would be counted as growth.
+                ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:quarantine_size_mb=4} \
                 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
                         run_suite sanitizers --enable-sanitizers
         fi
