@@ -36,4 +36,5 @@ tests_runtime_spawn_smoke_LDADD = libruntime.a libcgroup.a libcommon.a $(JANSSON
 # prints TAP. Run through tests/runtime/run-exec-smoke.sh.
 check_PROGRAMS += tests/runtime/exec-smoke
 tests_runtime_exec_smoke_SOURCES = tests/runtime/exec-smoke.c
+EXTRA_DIST += tests/runtime/run-exec-smoke.sh
 tests_runtime_exec_smoke_LDADD = libruntime.a libcgroup.a libcommon.a $(JANSSON_LIBS) $(LIBCAP_LIBS)
