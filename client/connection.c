@@ -8,26 +8,8 @@
 #include <unistd.h>
 
 #include "client/connection.h"
+#include "common/fs-util.h"
 #include "common/macros.h"
-
-int
-write_all(int fd, const void *buf, size_t len)
-{
-        const char *p = buf;
-
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += n;
-                len -= (size_t) n;
-        }
-        return 0;
-}
 
 void
 conn_free(struct conn *c)

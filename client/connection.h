@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "common/error.h"
+#include "common/fs-util.h" /* write_all() */
 #include "proto/proto.h"
 
 struct conn {
@@ -36,5 +37,3 @@ typedef void (*conn_notify_fn)(const struct proto_reply *notification, void *use
 int conn_call(struct conn *c, const char *method, json_t *params, conn_notify_fn notify,
               void *userdata, struct proto_reply *ret, struct ctr_error **err);
 
-/* Writes all of buf to fd, retrying on EINTR and short writes. */
-int write_all(int fd, const void *buf, size_t len);

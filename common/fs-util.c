@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int
+int
 write_all(int fd, const void *data, size_t len)
 {
         const char *p = data;

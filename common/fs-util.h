@@ -28,6 +28,10 @@ int mkdir_p(const char *path, mode_t mode, struct ctr_error **err);
  * mounts (fails with -EXDEV instead). Missing path is success. */
 int rm_rf(const char *path, struct ctr_error **err);
 
+/* write(2) until all of data is written, retrying on EINTR. Blocking fds
+ * only. Returns 0 or -errno. */
+int write_all(int fd, const void *data, size_t len);
+
 /* fsync a directory by path. */
 int fsync_path(const char *path);
 

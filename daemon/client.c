@@ -16,6 +16,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "common/fs-util.h"
 #include "common/log.h"
 #include "daemon/server.h"
 #include "proto/proto.h"
@@ -426,22 +427,6 @@ client_output_pending(const struct client *c)
         if (c->dead || !c->bev)
                 return 0;
         return evbuffer_get_length(bufferevent_get_output(c->bev));
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += k;
-                n -= (size_t) k;
-        }
-        return 0;
 }
 
 int
