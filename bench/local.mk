@@ -13,3 +13,11 @@ EXTRA_DIST += bench/stream.sh bench/sockbench.c
 bench-stream: all
 	CONTAINERCTL_BUILDDIR=$(abs_top_builddir) $(top_srcdir)/bench/stream.sh
 .PHONY: bench-stream
+
+# Import benchmark (issue 4): one ~100 MB gzip layer imported by containerctl
+# against `tar -xzf` and `umoci unpack` of the same layer, and a zstd layer.
+EXTRA_DIST += bench/import.sh bench/mklayer.py
+
+bench-import: all
+	CONTAINERCTL_BUILDDIR=$(abs_top_builddir) $(top_srcdir)/bench/import.sh
+.PHONY: bench-import

@@ -95,6 +95,8 @@ create_opts_done(struct create_opts *o)
         for (size_t i = 0; i < o->n_mounts; i++)
                 mount_spec_done(&o->mounts[i]);
         free(o->mounts);
+        free(o->stop_signal);
+        json_decref(o->labels);
         *o = (struct create_opts) {};
 }
 
@@ -146,6 +148,57 @@ add_mount(struct create_opts *o, const char *arg, struct ctr_error **err)
         }
         o->mounts = mounts;
         o->mounts[o->n_mounts++] = m;
+        return 0;
+}
+
+int
+args_add_label(struct create_opts *o, const char *arg, struct ctr_error **err)
+{
+        const char *eq = strchr(arg, '=');
+        _cleanup_free_ char *key = NULL;
+        json_t *value;
+
+        if (!eq)
+                return ctr_error_msg(err, EINVAL, "invalid label '%s': expected KEY=VALUE", arg);
+        if (eq == arg)
+                return ctr_error_msg(err, EINVAL, "invalid label '%s': the key is empty", arg);
+        key = strndup(arg, (size_t) (eq - arg));
+        if (!key)
+                return -ENOMEM;
+        if (!o->labels) {
+                o->labels = json_object();
+                if (!o->labels)
+                        return -ENOMEM;
+        }
+        /* json_string() and the key check refuse invalid UTF-8. */
+        value = json_string(eq + 1);
+        if (!value || json_object_set_new(o->labels, key, value) < 0)
+                return ctr_error_msg(err, EINVAL, "invalid label '%s': not valid UTF-8", arg);
+        return 0;
+}
+
+int
+args_set_stop_signal(struct create_opts *o, const char *arg, struct ctr_error **err)
+{
+        int sig = parse_signal(arg);
+        const char *name;
+        char *s;
+
+        if (sig < 0)
+                return ctr_error_msg(err, EINVAL,
+                                     "invalid stop signal '%s' (a name such as SIGTERM or TERM, "
+                                     "or a number)", arg);
+        /* The canonical name, so the daemon and inspect agree with what
+         * was meant whatever the spelling ("term", "sigterm", "15"). */
+        name = signal_to_name(sig);
+        if (name)
+                s = strdup(name);
+        else if (asprintf(&s, "%d", sig) < 0)
+                s = NULL;
+        if (!s)
+                return -ENOMEM;
+        free(o->stop_signal);
+        o->stop_signal = s;
         return 0;
 }
 
@@ -225,6 +278,10 @@ enum {
         OPT_LOG_OPT,
         OPT_JSON,
         OPT_NO_STDIN,
+        OPT_ENTRYPOINT,
+        OPT_STOP_SIGNAL,
+        OPT_ALL,
+        OPT_NO_TRUNC,
 };
 
 int
@@ -244,6 +301,9 @@ args_parse_create(int argc, char **argv, bool allow_detach, struct create_opts *
                 { "tty", no_argument, NULL, 't' },
                 { "detach-keys", required_argument, NULL, OPT_DETACH_KEYS },
                 { "log-opt", required_argument, NULL, OPT_LOG_OPT },
+                { "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
+                { "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
+                { "label", required_argument, NULL, 'l' },
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
@@ -252,7 +312,7 @@ args_parse_create(int argc, char **argv, bool allow_detach, struct create_opts *
 
         optind = 0; /* full re-initialisation (glibc), tests parse repeatedly */
         opterr = 0;
-        while ((c = getopt_long(argc, argv, allow_detach ? "+:de:w:u:v:ith" : "+:e:w:u:v:ith",
+        while ((c = getopt_long(argc, argv, allow_detach ? "+:de:w:u:v:l:ith" : "+:e:w:u:v:l:ith",
                                 options, NULL)) >= 0) {
                 r = 0;
                 switch (c) {
@@ -299,6 +359,16 @@ args_parse_create(int argc, char **argv, bool allow_detach, struct create_opts *
                         break;
                 case 'v':
                         r = add_mount(&o, optarg, err);
+                        break;
+                case OPT_ENTRYPOINT:
+                        o.has_entrypoint = true;
+                        o.entrypoint = optarg;
+                        break;
+                case OPT_STOP_SIGNAL:
+                        r = args_set_stop_signal(&o, optarg, err);
+                        break;
+                case 'l':
+                        r = args_add_label(&o, optarg, err);
                         break;
                 case 'h':
                         create_opts_done(&o);
@@ -354,6 +424,20 @@ create_opts_to_params(const struct create_opts *o, struct ctr_error **err)
                 goto oom;
         if (o->has_log_max_files &&
             json_object_set_new(params, "log_max_files", json_integer(o->log_max_files)) < 0)
+                goto oom;
+        if (o->has_entrypoint) {
+                a = json_array();
+                if (!a || json_object_set_new(params, "entrypoint", a) < 0)
+                        goto oom;
+                if (o->entrypoint[0] && json_array_append_new(a, json_string(o->entrypoint)) < 0)
+                        return ctr_error_msg(err, EINVAL, "entrypoint '%s' is not valid UTF-8",
+                                             o->entrypoint),
+                               NULL;
+        }
+        if (o->stop_signal &&
+            json_object_set_new(params, "stop_signal", json_string(o->stop_signal)) < 0)
+                goto oom;
+        if (o->labels && json_object_set(params, "labels", o->labels) < 0)
                 goto oom;
 
         if (o->n_command > 0) {
@@ -591,4 +675,146 @@ args_parse_log_time(const char *s, int64_t now_s, char **ret)
         }
         *ret = strdup(s);
         return *ret ? 0 : -ENOMEM;
+}
+
+int
+args_split_ref(const char *ref, char **ret_name, char **ret_tag, struct ctr_error **err)
+{
+        const char *colon = strrchr(ref, ':');
+        _cleanup_free_ char *name = NULL, *tag = NULL;
+
+        if (colon && strchr(colon, '/'))
+                colon = NULL;
+        name = colon ? strndup(ref, (size_t) (colon - ref)) : strdup(ref);
+        if (!name || (colon && !(tag = strdup(colon + 1))))
+                return -ENOMEM;
+        if (name[0] == '\0' || (tag && tag[0] == '\0'))
+                return ctr_error_msg(err, EINVAL, "invalid image name '%s'", ref);
+        *ret_name = TAKE_PTR(name);
+        *ret_tag = TAKE_PTR(tag);
+        return 0;
+}
+
+void
+args_import_done(struct args_import *o)
+{
+        if (!o)
+                return;
+        free(o->name);
+        free(o->tag);
+        *o = (struct args_import) {};
+}
+
+int
+args_parse_import(int argc, char **argv, struct args_import *ret, struct ctr_error **err)
+{
+        static const struct option options[] = {
+                { "all", no_argument, NULL, OPT_ALL },
+                { "quiet", no_argument, NULL, 'q' },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        struct args_import o = {};
+        int c, n, r;
+
+        optind = 0;
+        opterr = 0;
+        /* No "+": `import PATH NAME --all` reads as written. */
+        while ((c = getopt_long(argc, argv, ":qh", options, NULL)) >= 0)
+                switch (c) {
+                case OPT_ALL:
+                        o.all = true;
+                        break;
+                case 'q':
+                        o.quiet = true;
+                        break;
+                case 'h':
+                        return 1;
+                default:
+                        return args_option_error(argv, c, err);
+                }
+        n = argc - optind;
+        if (n < 1 || n > 2)
+                return ctr_error_msg(err, EINVAL,
+                                     "%s requires 1 or 2 arguments: PATH [NAME[:TAG]]", argv[0]);
+        if (argv[optind][0] == '\0')
+                return ctr_error_msg(err, EINVAL, "%s: the path is empty", argv[0]);
+        o.path = argv[optind];
+        if (n == 2) {
+                r = args_split_ref(argv[optind + 1], &o.name, &o.tag, err);
+                if (r < 0)
+                        return r;
+                if (o.all && o.tag) {
+                        args_import_done(&o);
+                        return ctr_error_msg(err, EINVAL,
+                                             "%s: with --all, NAME is a repository without a tag "
+                                             "(each image keeps its own tags)", argv[0]);
+                }
+        }
+        *ret = o;
+        return 0;
+}
+
+int
+args_parse_prune(int argc, char **argv, bool *ret_json, struct ctr_error **err)
+{
+        static const struct option options[] = {
+                { "force", no_argument, NULL, 'f' },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        int c;
+
+        *ret_json = false;
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+:fh", options, NULL)) >= 0)
+                switch (c) {
+                case 'f':
+                        break;
+                case OPT_JSON:
+                        *ret_json = true;
+                        break;
+                case 'h':
+                        return 1;
+                default:
+                        return args_option_error(argv, c, err);
+                }
+        if (optind < argc)
+                return ctr_error_msg(err, EINVAL, "%s takes no arguments", argv[0]);
+        return 0;
+}
+
+int
+args_parse_history(int argc, char **argv, struct args_history *ret, struct ctr_error **err)
+{
+        static const struct option options[] = {
+                { "no-trunc", no_argument, NULL, OPT_NO_TRUNC },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        int c;
+
+        *ret = (struct args_history) {};
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0)
+                switch (c) {
+                case OPT_NO_TRUNC:
+                        ret->no_trunc = true;
+                        break;
+                case OPT_JSON:
+                        ret->json = true;
+                        break;
+                case 'h':
+                        return 1;
+                default:
+                        return args_option_error(argv, c, err);
+                }
+        if (argc - optind != 1)
+                return ctr_error_msg(err, EINVAL, "%s requires exactly 1 argument (an image)",
+                                     argv[0]);
+        return 0;
 }

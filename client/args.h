@@ -29,6 +29,12 @@ struct create_opts {
         size_t n_env;
         struct mount_spec *mounts; /* owned */
         size_t n_mounts;
+        /* --entrypoint: has_entrypoint with "" clears the image's
+         * Entrypoint ([]), anything else is one word, as Docker does. */
+        bool has_entrypoint;
+        const char *entrypoint;  /* borrowed */
+        char *stop_signal;       /* --stop-signal, canonical: "SIGQUIT" or "40" (owned) */
+        json_t *labels;          /* --label K=V, an object (owned); NULL: none */
         const char *image;   /* borrowed */
         char **command;      /* borrowed slice of argv, NULL-terminated */
         size_t n_command;
@@ -52,6 +58,13 @@ int args_parse_log_opt(struct create_opts *o, const char *opt, struct ctr_error 
 int args_parse_create(int argc, char **argv, bool allow_detach, struct create_opts *ret,
                       struct ctr_error **err);
 void create_opts_done(struct create_opts *o);
+
+/* Applies one --label KEY=VALUE to o (a later KEY wins). KEY must be
+ * non-empty; VALUE may be. */
+int args_add_label(struct create_opts *o, const char *arg, struct ctr_error **err);
+/* Checks a --stop-signal (name with or without SIG, or number) and stores
+ * its canonical form in o. */
+int args_set_stop_signal(struct create_opts *o, const char *arg, struct ctr_error **err);
 
 /* Builds the container.create params; resolves mount sources with
  * realpath(3). Returns a new reference or NULL with *err set. */
@@ -107,3 +120,35 @@ struct args_attach {
  * exactly 1 argument (WHAT)"). Returns 0, 1 for --help, -EINVAL with *err. */
 int args_parse_attach(int argc, char **argv, const char *name, const char *what,
                       struct args_attach *ret, struct ctr_error **err);
+
+/* `image import PATH [NAME[:TAG]] [--all] [-q]`; options may follow the
+ * arguments. */
+struct args_import {
+        const char *path;  /* borrowed, as given (the command resolves it) */
+        char *name, *tag;  /* owned; NULL when not given */
+        bool all;          /* --all: every image of the source */
+        bool quiet;        /* -q/--quiet: no progress */
+};
+
+/* Splits NAME[:TAG]: the tag follows the last ':' unless a '/' comes
+ * after it ("registry:5000/name" has no tag). Neither part may be empty.
+ * *ret_tag is NULL without a tag. Returns 0, -EINVAL with *err, -ENOMEM. */
+int args_split_ref(const char *ref, char **ret_name, char **ret_tag, struct ctr_error **err);
+
+/* Returns 0, 1 for --help, -EINVAL with *err ("image import requires ...",
+ * "with --all, NAME is a repository without a tag"). */
+int args_parse_import(int argc, char **argv, struct args_import *ret, struct ctr_error **err);
+void args_import_done(struct args_import *o);
+
+/* `image prune [-f] [--json]`: -f is accepted for Docker's habits and
+ * changes nothing (prune never asks). No arguments. Returns 0, 1 for
+ * --help, -EINVAL with *err. */
+int args_parse_prune(int argc, char **argv, bool *ret_json, struct ctr_error **err);
+
+/* `image history [--no-trunc] [--json] IMAGE`: exactly one argument, at
+ * argv[optind]. Returns 0, 1 for --help, -EINVAL with *err. */
+struct args_history {
+        bool no_trunc; /* --no-trunc: CREATED BY in full */
+        bool json;     /* --json: the rows as a JSON array */
+};
+int args_parse_history(int argc, char **argv, struct args_history *ret, struct ctr_error **err);

@@ -50,6 +50,26 @@ format_size(uint64_t bytes, char *buf, size_t size)
         snprintf(buf, size, "%.3g%s", v, units[i]);
 }
 
+void
+format_size_binary(uint64_t bytes, const char *sep, char *buf, size_t size)
+{
+        static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+        double v = (double) bytes;
+        size_t i = 0;
+
+        if (bytes < 1024) {
+                snprintf(buf, size, "%llu%sB", (unsigned long long) bytes, sep);
+                return;
+        }
+        /* 1023.96 KiB would print as "1024.0KiB": move up at the rounding
+         * point, not at 1024. */
+        while (v >= 1023.95 && i + 1 < sizeof(units) / sizeof(units[0])) {
+                v /= 1024.0;
+                i++;
+        }
+        snprintf(buf, size, "%.1f%s%s", v, sep, units[i]);
+}
+
 int
 parse_rfc3339(const char *s, int64_t *ret_seconds)
 {

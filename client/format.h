@@ -11,6 +11,10 @@
 void format_duration(int64_t seconds, char *buf, size_t size);
 /* Decimal units with three significant digits: "512B", "4.19MB", "1.5GB". */
 void format_size(uint64_t bytes, char *buf, size_t size);
+/* Binary units with one decimal, as progress displays show them: "512B",
+ * "45.1MiB", "1.0GiB"; sep goes between the number and the unit ("" or
+ * " "). */
+void format_size_binary(uint64_t bytes, const char *sep, char *buf, size_t size);
 /* RFC 3339 ("2026-11-29T17:49:05.123Z", "…+02:00") to seconds since the
  * epoch; -EINVAL if unparsable. */
 int parse_rfc3339(const char *s, int64_t *ret_seconds);

@@ -9,6 +9,7 @@ containerctl_SOURCES = \
 	client/args.c client/args.h \
 	client/format.c client/format.h \
 	client/output.c client/output.h \
+	client/progress.c client/progress.h \
 	client/stream.c client/stream.h \
 	client/console.c client/console.h \
 	client/terminal.c client/terminal.h \
@@ -36,3 +37,10 @@ tests_unit_test_client_detach_SOURCES = tests/unit/test-client-detach.c \
 tests_unit_test_client_detach_LDADD = libcommon.a
 TESTS += tests/unit/test-client-args tests/unit/test-client-format \
 	tests/unit/test-client-detach
+
+check_PROGRAMS += tests/unit/test-client-progress
+tests_unit_test_client_progress_SOURCES = tests/unit/test-client-progress.c \
+	client/progress.c client/progress.h client/format.c client/format.h
+tests_unit_test_client_progress_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_client_progress_LDADD = libcommon.a $(JANSSON_LIBS)
+TESTS += tests/unit/test-client-progress

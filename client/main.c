@@ -23,7 +23,7 @@ static const struct command commands[] = {
         { "attach", cmd_attach, NULL, "Attach to a running container's console" },
         { "exec", cmd_exec, NULL, "Run a command in a running container; manage execs" },
         { "logs", cmd_logs, NULL, "Show a container's console log" },
-        { "image", cmd_image, NULL, "Manage images (import, list, rm, inspect)" },
+        { "image", cmd_image, NULL, "Manage images (import, list, inspect, history, rm, prune)" },
         { "images", cmd_images, NULL, "List images" },
         { "version", cmd_version, NULL, "Show the client and daemon versions" },
         { "info", cmd_info, NULL, "Show daemon-wide information" },

@@ -4,12 +4,17 @@
  * resolved against the image, validated binds and hostname). Pure: it
  * touches no container state, spawns nothing and writes no file. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/parse.h"
 #include "daemon/container-record.h"
 #include "daemon/image/image.h"
+
+/* etc/passwd and etc/group of an image are read whole, up to this size. */
+#define USER_DB_MAX (4 * 1024 * 1024)
 
 static void
 strv_free(char **v)
@@ -43,6 +48,7 @@ container_config_clear(struct container_config *cfg)
         free(cfg->workdir);
         free(cfg->user);
         free(cfg->hostname);
+        strv_free(cfg->labels);
         mounts_free(cfg->mounts, cfg->n_mounts);
         *cfg = (struct container_config){ 0 };
 }
@@ -57,6 +63,9 @@ container_create_params_clear(struct container_create_params *p)
         free(p->workdir);
         free(p->user);
         free(p->hostname);
+        strv_free(p->entrypoint);
+        free(p->stop_signal);
+        strv_free(p->labels);
         mounts_free(p->mounts, p->n_mounts);
         *p = (struct container_create_params){ 0 };
 }
@@ -98,9 +107,18 @@ build_command(const struct container_create_params *p, json_t *cfg, char ***ret,
         json_t *cmd = cfg ? json_object_get(cfg, "Cmd") : NULL;
         json_t *x;
 
-        json_array_foreach (ep, i, x)
-                if (json_is_string(x) && strv_push(&v, &n, json_string_value(x)) < 0)
-                        goto oom;
+        /* As Docker: --entrypoint replaces the image's and drops its Cmd,
+         * so `--entrypoint sh` does not run `sh <image Cmd>`. */
+        if (p->entrypoint) {
+                for (i = 0; p->entrypoint[i]; i++)
+                        if (strv_push(&v, &n, p->entrypoint[i]) < 0)
+                                goto oom;
+                cmd = NULL;
+        } else {
+                json_array_foreach (ep, i, x)
+                        if (json_is_string(x) && strv_push(&v, &n, json_string_value(x)) < 0)
+                                goto oom;
+        }
         if (p->command && p->command[0]) {
                 for (i = 0; p->command[i]; i++)
                         if (strv_push(&v, &n, p->command[i]) < 0)
@@ -169,6 +187,79 @@ build_env(const struct container_create_params *p, json_t *cfg, char ***ret, str
                 return -ENOMEM;
         *ret = TAKE_PTR(v);
         return 0;
+}
+
+/* The request's signal, else the image's StopSignal, else SIGTERM. */
+static int
+build_stop_signal(const struct container_create_params *p, json_t *cfg, int *ret,
+                  struct ctr_error **err)
+{
+        const char *s = cfg ? json_string_value(json_object_get(cfg, "StopSignal")) : NULL;
+        int sig;
+
+        if (p->stop_signal) {
+                sig = parse_signal(p->stop_signal);
+                if (sig < 0)
+                        return ctr_error_msg(err, EINVAL, "invalid stop signal '%s'", p->stop_signal);
+        } else if (s && *s) {
+                sig = parse_signal(s);
+                if (sig < 0)
+                        return ctr_error_msg(err, EINVAL, "the image's StopSignal '%s' is not a signal",
+                                             s);
+        } else {
+                sig = SIGTERM;
+        }
+        /* SIGSTOP would only freeze the container until the stop timeout. */
+        if (sig == SIGSTOP)
+                return ctr_error_msg(err, EINVAL, "stop signal SIGSTOP cannot stop a container");
+        *ret = sig;
+        return 0;
+}
+
+/* The image's Labels, then the request's "KEY=VALUE" (a later key wins). */
+static int
+build_labels(const struct container_create_params *p, json_t *cfg, char ***ret,
+             struct ctr_error **err)
+{
+        _cleanup_(strv_freep) char **v = NULL;
+        json_t *labels = cfg ? json_object_get(cfg, "Labels") : NULL, *x;
+        const char *key;
+        size_t n = 0;
+        int r;
+
+        json_object_foreach (labels, key, x) {
+                _cleanup_free_ char *kv = NULL;
+                if (!json_is_string(x) || !*key)
+                        continue;
+                if (asprintf(&kv, "%s=%s", key, json_string_value(x)) < 0)
+                        return -ENOMEM;
+                if ((r = merge_env_one(&v, &n, kv, err)) < 0)
+                        return r;
+        }
+        for (size_t i = 0; p->labels && p->labels[i]; i++) {
+                const char *eq = strchr(p->labels[i], '=');
+                if (!eq || eq == p->labels[i])
+                        return ctr_error_msg(err, EINVAL, "label '%s' is not KEY=VALUE", p->labels[i]);
+                if ((r = merge_env_one(&v, &n, p->labels[i], err)) < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
+/* user as the image's etc/passwd and etc/group show it (top layer first,
+ * whiteouts honoured). */
+static int
+resolve_image_user(const struct image *img, const char *user, uid_t *uid, gid_t *gid,
+                   struct ctr_error **err)
+{
+        _cleanup_free_ char *passwd = NULL, *group = NULL;
+
+        if (user && *user) {
+                (void) image_read_file(img, "etc/passwd", USER_DB_MAX, &passwd);
+                (void) image_read_file(img, "etc/group", USER_DB_MAX, &group);
+        }
+        return container_spec_resolve_user(passwd, group, user, uid, gid, err);
 }
 
 static bool
@@ -262,7 +353,11 @@ container_config_build(const struct container_create_params *p, const struct ima
                 if (!c.user)
                         return -ENOMEM;
         }
-        r = container_spec_resolve_user(img->rootfs, c.user, &uid, &gid, err);
+        r = resolve_image_user(img, c.user, &uid, &gid, err);
+        if (r >= 0)
+                r = build_stop_signal(p, cfg, &c.stop_signal, err);
+        if (r >= 0)
+                r = build_labels(p, cfg, &c.labels, err);
         if (r < 0)
                 return r;
         r = copy_mounts(p, &c, err);

@@ -221,9 +221,17 @@ build_exec_msg(struct container *c, const char *id, const struct container_exec_
         if (r < 0)
                 return r;
         if (p->user) {
+                _cleanup_free_ char *root = NULL, *passwd = NULL, *group = NULL;
                 uid_t uid;
                 gid_t gid;
-                r = container_spec_resolve_user(c->image_rootfs, p->user, &uid, &gid, err);
+                /* Names as the running container's own files say now. */
+                if (asprintf(&root, "/proc/%d/root", (int) c->pid) < 0) {
+                        json_decref(init);
+                        return -ENOMEM;
+                }
+                (void) container_read_root_file(root, "etc/passwd", &passwd);
+                (void) container_read_root_file(root, "etc/group", &group);
+                r = container_spec_resolve_user(passwd, group, p->user, &uid, &gid, err);
                 if (r < 0) {
                         json_decref(init);
                         return r;

@@ -34,6 +34,8 @@ struct container_config {
         bool open_stdin;
         int64_t log_max_size; /* 0: unbounded */
         int log_max_files;    /* >= 1 */
+        int stop_signal;      /* what stop sends first */
+        char **labels;        /* "KEY=VALUE": the image's, then the create request's */
 };
 
 struct waiter {
@@ -69,7 +71,7 @@ struct container {
         char *name;
         char image_id[ID_HEX_LEN + 1];
         char *image_ref;
-        char *image_rootfs;
+        char *image_lowerdir; /* the image's layer dirs, overlayfs order (top first, ':') */
         struct container_config config;
         enum container_state state;
         pid_t pid;
@@ -160,9 +162,14 @@ json_t *container_inspect_full_json(const struct container *c);
 char *container_cgroup_path(const struct container *c);
 
 /* container-spec.c: resolves "uid[:gid]" or "name[:group]" against the
- * image's etc/passwd and etc/group (unknown name: -EINVAL with *err). */
-int container_spec_resolve_user(const char *rootfs, const char *user, uid_t *ret_uid,
-                                gid_t *ret_gid, struct ctr_error **err);
+ * contents of an etc/passwd and etc/group (either may be NULL: absent);
+ * an unknown name is -EINVAL with *err. */
+int container_spec_resolve_user(const char *passwd, const char *group, const char *user,
+                                uid_t *ret_uid, gid_t *ret_gid, struct ctr_error **err);
+/* Reads root/rel (at most 4 MiB) with every component resolved inside root
+ * (openat2 RESOLVE_IN_ROOT): for a running container's files through
+ * /proc/<pid>/root. Caller frees *ret. */
+int container_read_root_file(const char *root, const char *rel, char **ret);
 /* The files the daemon writes below c->dir and binds (read-write, as
  * Docker does) into every container, in mount order; NULL-terminated. */
 struct container_host_file {

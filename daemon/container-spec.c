@@ -26,8 +26,8 @@ const struct container_host_file container_host_files[] = {
 
 /* Reads rel (e.g. "etc/passwd") inside root as if root were "/".
  * https://man7.org/linux/man-pages/man2/openat2.2.html */
-static int
-read_in_root(const char *root, const char *rel, char **ret)
+int
+container_read_root_file(const char *root, const char *rel, char **ret)
 {
         struct open_how how = {
                 .flags = O_RDONLY | O_CLOEXEC,
@@ -117,10 +117,10 @@ parse_id(const char *s, long *ret)
 }
 
 int
-container_spec_resolve_user(const char *rootfs, const char *user, uid_t *ret_uid, gid_t *ret_gid,
-                            struct ctr_error **err)
+container_spec_resolve_user(const char *passwd, const char *group, const char *user, uid_t *ret_uid,
+                            gid_t *ret_gid, struct ctr_error **err)
 {
-        _cleanup_free_ char *copy = NULL, *passwd = NULL, *group = NULL;
+        _cleanup_free_ char *copy = NULL;
         char *u, *g;
         long uid, gid = 0, pw_gid = -1;
 
@@ -136,7 +136,6 @@ container_spec_resolve_user(const char *rootfs, const char *user, uid_t *ret_uid
         g = strchr(copy, ':');
         if (g)
                 *g++ = '\0';
-        (void) read_in_root(rootfs, "etc/passwd", &passwd);
         if (parse_id(u, &uid) == 0) {
                 if (passwd)
                         (void) lookup_db(passwd, NULL, uid, &uid, &pw_gid);
@@ -146,7 +145,6 @@ container_spec_resolve_user(const char *rootfs, const char *user, uid_t *ret_uid
         }
         if (g && *g) {
                 if (parse_id(g, &gid) < 0) {
-                        (void) read_in_root(rootfs, "etc/group", &group);
                         if (!group || lookup_db(group, g, 0, &gid, NULL) < 0)
                                 return ctr_error_msg(err, EINVAL,
                                                      "group '%s' not found in the image's "
@@ -337,7 +335,7 @@ container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error
                 "root", "path", rootfs, "readonly", 0,
                 "hostname", c->config.hostname,
                 "mounts", build_mounts(c),
-                "annotations", "org.containerctl.overlay.lowerdir", c->image_rootfs,
+                "annotations", "org.containerctl.overlay.lowerdir", c->image_lowerdir,
                 "org.containerctl.overlay.upperdir", upper, "org.containerctl.overlay.workdir",
                 work,
                 "linux", "namespaces", namespaces, "cgroupsPath", cgroup, "maskedPaths",

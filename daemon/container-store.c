@@ -3,6 +3,8 @@
  * objects of PROTOCOL.md. Loading tolerates nothing malformed: a broken
  * record is logged and skipped, never half-loaded. */
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <dirent.h>
@@ -10,6 +12,7 @@
 
 #include "common/fs-util.h"
 #include "common/log.h"
+#include "common/parse.h"
 #include "common/time-util.h"
 #include "daemon/container-record.h"
 
@@ -72,16 +75,70 @@ mounts_to_json(const struct container_config *cfg)
         return a;
 }
 
+/* "KEY=VALUE" strings as {"KEY":"VALUE"}. */
+static json_t *
+labels_to_json(char **labels)
+{
+        json_t *o = json_object();
+
+        for (size_t i = 0; o && labels && labels[i]; i++) {
+                const char *eq = strchr(labels[i], '=');
+                _cleanup_free_ char *key = eq ? strndup(labels[i], (size_t) (eq - labels[i])) : NULL;
+                if (key)
+                        json_object_set_new(o, key, json_string(eq + 1));
+        }
+        return o;
+}
+
 static json_t *
 config_to_json(const struct container_config *cfg)
 {
-        return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:b,s:I,s:i}", "command",
+        const char *signame = signal_to_name(cfg->stop_signal);
+        char sigbuf[16];
+
+        if (!signame) { /* real-time signals go by number */
+                snprintf(sigbuf, sizeof(sigbuf), "%d", cfg->stop_signal);
+                signame = sigbuf;
+        }
+        return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:b,s:I,s:i,s:s,s:o}", "command",
                          strv_to_json(cfg->command), "env", strv_to_json(cfg->env), "workdir",
                          str_or_null(cfg->workdir), "user", str_or_null(cfg->user), "hostname",
                          str_or_null(cfg->hostname), "mounts", mounts_to_json(cfg), "auto_remove",
                          cfg->auto_remove, "tty", cfg->tty, "open_stdin", cfg->open_stdin,
                          "log_max_size", (json_int_t) cfg->log_max_size, "log_max_files",
-                         cfg->log_max_files);
+                         cfg->log_max_files, "stop_signal", signame,
+                         "labels", labels_to_json(cfg->labels));
+}
+
+/* Back from labels_to_json(); a missing object is no labels. */
+static int
+labels_from_json(json_t *o, char ***ret)
+{
+        const char *key;
+        json_t *v;
+        size_t n = 0;
+        char **out;
+
+        *ret = NULL;
+        if (!o || json_is_null(o))
+                return 0;
+        if (!json_is_object(o))
+                return -EINVAL;
+        out = calloc(json_object_size(o) + 1, sizeof(char *));
+        if (!out)
+                return -ENOMEM;
+        json_object_foreach (o, key, v) {
+                if (!json_is_string(v) || asprintf(&out[n], "%s=%s", key, json_string_value(v)) < 0) {
+                        out[n] = NULL;
+                        for (size_t k = 0; k < n; k++)
+                                free(out[k]);
+                        free(out);
+                        return -EINVAL;
+                }
+                n++;
+        }
+        *ret = out;
+        return 0;
 }
 
 json_t *
@@ -89,7 +146,7 @@ container_to_record_json(const struct container *c)
 {
         return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:{s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:I,s:I,s:I}}",
                          "id", c->id, "name", c->name, "image_id", c->image_id, "image_ref",
-                         c->image_ref, "image_rootfs", c->image_rootfs, "config",
+                         c->image_ref, "image_lowerdir", c->image_lowerdir, "config",
                          config_to_json(&c->config), "state", "status",
                          container_state_to_string(c->state), "pid", (json_int_t) c->pid,
                          "monitor_pid", (json_int_t) c->monitor_pid, "monitor_starttime",
@@ -141,7 +198,8 @@ container_from_record_json(json_t *j, struct container **ret, struct ctr_error *
 {
         struct container *c = calloc(1, sizeof(*c));
         json_t *cfg, *st, *mounts;
-        const char *id, *name, *image_id, *image_ref, *rootfs, *status;
+        const char *id, *name, *image_id, *image_ref, *lowerdir = NULL, *rootfs = NULL, *stop = NULL,
+                   *status;
         json_int_t pid = 0, mpid = 0, mstart = 0, code = 0, cr = 0, sa = 0, fi = 0;
         json_int_t log_max_size = 0;
         int auto_remove = 0, tty = 0, open_stdin = 0, log_max_files = 1, s;
@@ -150,15 +208,17 @@ container_from_record_json(json_t *j, struct container **ret, struct ctr_error *
                 return -ENOMEM;
         c->chan_fd = -1;
         c->pidfd = -1;
-        if (json_unpack(j, "{s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "id", &id, "name", &name, "image_id",
-                        &image_id, "image_ref", &image_ref, "image_rootfs", &rootfs, "config",
-                        &cfg, "state", &st) < 0 ||
+        /* Records from before layered images name one "image_rootfs". */
+        if (json_unpack(j, "{s:s,s:s,s:s,s:s,s?s,s?s,s:o,s:o}", "id", &id, "name", &name, "image_id",
+                        &image_id, "image_ref", &image_ref, "image_lowerdir", &lowerdir,
+                        "image_rootfs", &rootfs, "config", &cfg, "state", &st) < 0 ||
+            !(lowerdir || rootfs) ||
             json_unpack(st, "{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "status", &status, "pid", &pid,
                         "monitor_pid", &mpid, "monitor_starttime", &mstart, "exit_code", &code,
                         "created", &cr, "started", &sa, "finished", &fi) < 0 ||
-            json_unpack(cfg, "{s:o,s:b,s?b,s?b,s?I,s?i}", "mounts", &mounts, "auto_remove",
+            json_unpack(cfg, "{s:o,s:b,s?b,s?b,s?I,s?i,s?s}", "mounts", &mounts, "auto_remove",
                         &auto_remove, "tty", &tty, "open_stdin", &open_stdin, "log_max_size",
-                        &log_max_size, "log_max_files", &log_max_files) < 0 ||
+                        &log_max_size, "log_max_files", &log_max_files, "stop_signal", &stop) < 0 ||
             !id_is_valid(id) || !id_is_valid(image_id) || !json_is_array(mounts) ||
             (s = container_state_from_string(status)) < 0) {
                 container_free(c);
@@ -168,7 +228,10 @@ container_from_record_json(json_t *j, struct container **ret, struct ctr_error *
         strcpy(c->image_id, image_id);
         c->name = strdup(name);
         c->image_ref = strdup(image_ref);
-        c->image_rootfs = strdup(rootfs);
+        c->image_lowerdir = strdup(lowerdir ? lowerdir : rootfs);
+        c->config.stop_signal = stop ? parse_signal(stop) : SIGTERM;
+        if (c->config.stop_signal < 0)
+                c->config.stop_signal = SIGTERM;
         c->state = s;
         c->pid = (pid_t) pid;
         c->monitor_pid = (pid_t) mpid;
@@ -189,8 +252,9 @@ container_from_record_json(json_t *j, struct container **ret, struct ctr_error *
         c->config.log_max_size = log_max_size >= 0 ? log_max_size : 0;
         c->config.log_max_files = log_max_files >= 1 ? log_max_files : 1;
         if (json_to_strv(json_object_get(cfg, "command"), &c->config.command) < 0 ||
-            json_to_strv(json_object_get(cfg, "env"), &c->config.env) < 0 || !c->name ||
-            !c->image_ref || !c->image_rootfs) {
+            json_to_strv(json_object_get(cfg, "env"), &c->config.env) < 0 ||
+            labels_from_json(json_object_get(cfg, "labels"), &c->config.labels) < 0 || !c->name ||
+            !c->image_ref || !c->image_lowerdir) {
                 container_free(c);
                 return ctr_error_msg(err, EINVAL, "malformed container record");
         }
@@ -377,7 +441,7 @@ container_inspect_full_json(const struct container *c)
         json_object_set_new(j, "config", config_to_json(&c->config));
         json_object_set_new(j, "cgroup", json_pack("{s:s?}", "path", cg));
         json_object_set_new(j, "rootfs",
-                            json_pack("{s:s?,s:s}", "upper", upper, "lower", c->image_rootfs));
+                            json_pack("{s:s?,s:s}", "upper", upper, "lower", c->image_lowerdir));
         json_object_set_new(j, "mounts", effective_mounts_json(c));
         json_object_set_new(j, "log_path", log ? json_string(log) : json_null());
         json_object_set_new(j, "monitor_pid",

@@ -54,7 +54,7 @@ container_free(struct container *c)
         waiters_fail(&c->gone_waiters, "daemon shutting down");
         free(c->name);
         free(c->image_ref);
-        free(c->image_rootfs);
+        free(c->image_lowerdir);
         container_config_clear(&c->config);
         free(c->signal);
         free(c->error);
@@ -255,10 +255,10 @@ container_create(struct container_manager *m, const struct container_create_para
         /* As the user named it (Docker shows "busybox", not the image's
          * first tag): an image may carry several names. */
         c->image_ref = strdup(p->image);
-        c->image_rootfs = strdup(img->rootfs);
+        c->image_lowerdir = image_lowerdir(img);
         c->dir = path_join(m->containers_dir, c->id);
         c->run_dir = path_join(m->run_containers_dir, c->id);
-        if (!c->image_ref || !c->image_rootfs || !c->dir || !c->run_dir)
+        if (!c->image_ref || !c->image_lowerdir || !c->dir || !c->run_dir)
                 return -ENOMEM;
         c->state = CONTAINER_CREATED;
         c->created_ns = now_ns();
@@ -560,7 +560,7 @@ container_stop(struct container_manager *m, const char *ref, int timeout, struct
         }
         if (timeout < 0)
                 timeout = m->stop_timeout;
-        r = monitor_client_signal(c, timeout == 0 ? SIGKILL : SIGTERM, &e);
+        r = monitor_client_signal(c, timeout == 0 ? SIGKILL : c->config.stop_signal, &e);
         if (r < 0) {
                 request_error_errno(req, r, e);
                 return;
@@ -882,6 +882,20 @@ container_manager_image_in_use(struct container_manager *m, const char *image_id
         for (struct container *c = m->containers; c; c = c->next)
                 if (strcmp(c->image_id, image_id) == 0)
                         return true;
+        return false;
+}
+
+bool
+container_manager_uses_layer_dir(struct container_manager *m, const char *layer_dir)
+{
+        size_t n = strlen(layer_dir);
+
+        for (struct container *c = m->containers; c; c = c->next) {
+                /* Whole ':'-separated entries only: .../a/diff is not .../a/diff2. */
+                for (const char *s = c->image_lowerdir; s && (s = strstr(s, layer_dir)); s += n)
+                        if ((s == c->image_lowerdir || s[-1] == ':') && (s[n] == ':' || s[n] == 0))
+                                return true;
+        }
         return false;
 }
 

@@ -51,6 +51,10 @@ struct container_create_params {
         char *image;
         char *name;      /* NULL: generated */
         char **command;  /* NULL-terminated; NULL: the image's Cmd */
+        char **entrypoint; /* NULL: the image's Entrypoint; empty: none. Given,
+                            * the image's Cmd is dropped too (as Docker does) */
+        char *stop_signal; /* NULL: the image's StopSignal, else SIGTERM */
+        char **labels;     /* "KEY=VALUE", over the image's Labels; may be NULL */
         char **env;      /* NULL-terminated "K=V"; may be NULL */
         char *workdir;
         char *user;      /* "uid[:gid]" or a name from the image */
@@ -155,3 +159,7 @@ struct container_counts {
 void container_manager_counts(struct container_manager *m, struct container_counts *ret);
 /* True if any container was created from image id. */
 bool container_manager_image_in_use(struct container_manager *m, const char *image_id);
+/* True if any container's root has layer_dir (an image layer's diff dir)
+ * among its overlay lower dirs; images removed with force keep their
+ * layers alive this way until their containers are gone. */
+bool container_manager_uses_layer_dir(struct container_manager *m, const char *layer_dir);

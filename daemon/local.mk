@@ -24,7 +24,7 @@ libdaemon_a_SOURCES = \
 libdaemon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS)
 
 DAEMON_LIBS = libdaemon.a libimage.a libcgroup.a libmonitorproto.a libproto.a libcommon.a \
-	$(LIBEVENT_LIBS) $(JANSSON_LIBS) $(SYSTEMD_LIBS) $(LIBARCHIVE_LIBS) -lpthread
+	$(LIBEVENT_LIBS) $(JANSSON_LIBS) $(SYSTEMD_LIBS) $(IMAGE_LIBS) -lpthread
 
 sbin_PROGRAMS += containerctld
 containerctld_SOURCES = daemon/main.c
@@ -49,7 +49,14 @@ tests_unit_test_log_reader_CFLAGS = $(AM_CFLAGS)
 tests_unit_test_log_reader_LDADD = libdaemon.a libcommon.a
 TESTS += tests/unit/test-log-reader
 
+check_PROGRAMS += tests/unit/test-container-config
+tests_unit_test_container_config_SOURCES = tests/unit/test-container-config.c
+tests_unit_test_container_config_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_container_config_LDADD = $(DAEMON_LIBS)
+TESTS += tests/unit/test-container-config
+
 include daemon/runtime/local.mk
 include daemon/cgroup/local.mk
 include daemon/monitor/local.mk
 include daemon/image/local.mk
+include daemon/network/local.mk

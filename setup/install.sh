@@ -22,7 +22,7 @@ PIDFILE=$RUNSTATEDIR/containerctld.pid
 
 DEPS=(autoconf automake libtool pkg-config gcc make libevent-dev libjansson-dev
       libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libsystemd-dev
-      libarchive-dev busybox-static zstd xz-utils)
+      libarchive-dev libssl-dev libisal-dev libzstd-dev busybox-static zstd xz-utils)
 
 step() { printf '==> %s\n' "$*"; }
 die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }

@@ -20,8 +20,8 @@ SANITIZERS=${CTL_SANITIZERS:-1}
 
 DEPS=(autoconf automake libtool pkg-config gcc make libevent-dev libjansson-dev
       libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libsystemd-dev
-      libarchive-dev busybox-static zstd xz-utils
-      bats socat jq python3 crun runc hyperfine)
+      libarchive-dev libssl-dev libisal-dev libzstd-dev busybox-static zstd xz-utils
+      bats socat jq python3 crun runc hyperfine umoci skopeo)
 
 PASS=0 FAIL=0 SKIP=0
 

@@ -47,6 +47,7 @@ void api_image_import(struct request *req, json_t *params, void *userdata);
 void api_image_list(struct request *req, json_t *params, void *userdata);
 void api_image_inspect(struct request *req, json_t *params, void *userdata);
 void api_image_remove(struct request *req, json_t *params, void *userdata);
+void api_image_prune(struct request *req, json_t *params, void *userdata);
 
 void api_container_create(struct request *req, json_t *params, void *userdata);
 void api_container_start(struct request *req, json_t *params, void *userdata);

@@ -59,6 +59,42 @@ dup_param(struct request *req, json_t *params, const char *key, char **ret)
         return 0;
 }
 
+/* "labels": {"KEY":"VALUE"} -> "KEY=VALUE" strings. */
+static int
+parse_labels(struct request *req, json_t *params, char ***ret)
+{
+        json_t *o = json_object_get(params, "labels"), *v;
+        const char *key;
+        size_t n = 0;
+
+        *ret = NULL;
+        if (!o || json_is_null(o))
+                return 0;
+        if (!json_is_object(o)) {
+                request_errorf(req, PROTO_ERR_INVALID_PARAMS, "parameter 'labels' must be an object of strings");
+                return -EINVAL;
+        }
+        *ret = calloc(json_object_size(o) + 1, sizeof(char *));
+        if (!*ret) {
+                request_error(req, PROTO_ERR_INTERNAL, "out of memory", NULL);
+                return -ENOMEM;
+        }
+        json_object_foreach (o, key, v) {
+                if (!*key || strchr(key, '=') || !json_is_string(v)) {
+                        request_errorf(req, PROTO_ERR_INVALID_PARAMS,
+                                       "label '%s': keys must be non-empty without '=', values strings",
+                                       key);
+                        return -EINVAL;
+                }
+                if (asprintf(&(*ret)[n++], "%s=%s", key, json_string_value(v)) < 0) {
+                        (*ret)[n - 1] = NULL;
+                        request_error(req, PROTO_ERR_INTERNAL, "out of memory", NULL);
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
 void
 api_container_create(struct request *req, json_t *params, void *userdata)
 {
@@ -66,7 +102,8 @@ api_container_create(struct request *req, json_t *params, void *userdata)
                                             "env",         "workdir",      "user",
                                             "hostname",    "mounts",       "auto_remove",
                                             "tty",         "open_stdin",   "log_max_size",
-                                            "log_max_files", NULL };
+                                            "log_max_files", "entrypoint",  "stop_signal",
+                                            "labels",      NULL };
         struct api_context *ctx = userdata;
         _cleanup_error_ struct ctr_error *e = NULL;
         struct container_create_params p = { 0 };
@@ -83,6 +120,9 @@ api_container_create(struct request *req, json_t *params, void *userdata)
         p.image = strdup(image);
         if (dup_param(req, params, "name", &p.name) < 0 ||
             api_param_strv(req, params, "command", &p.command) < 0 ||
+            api_param_strv(req, params, "entrypoint", &p.entrypoint) < 0 ||
+            dup_param(req, params, "stop_signal", &p.stop_signal) < 0 ||
+            parse_labels(req, params, &p.labels) < 0 ||
             api_param_strv(req, params, "env", &p.env) < 0 ||
             dup_param(req, params, "workdir", &p.workdir) < 0 ||
             dup_param(req, params, "user", &p.user) < 0 ||

@@ -8,12 +8,14 @@ api_image_import(struct request *req, json_t *params, void *userdata)
 {
         struct api_context *ctx = userdata;
         const char *path, *name, *tag;
+        bool all;
 
         if (api_param_string(req, params, "path", true, &path) < 0 ||
-            api_param_string(req, params, "name", true, &name) < 0 ||
-            api_param_string(req, params, "tag", false, &tag) < 0)
+            api_param_string(req, params, "name", false, &name) < 0 ||
+            api_param_string(req, params, "tag", false, &tag) < 0 ||
+            api_param_bool(req, params, "all", &all) < 0)
                 return;
-        image_manager_import(ctx->images, path, name, tag, req);
+        image_manager_import(ctx->images, path, name, tag, all, req);
 }
 
 void
@@ -60,4 +62,12 @@ api_image_remove(struct request *req, json_t *params, void *userdata)
                 request_error_errno(req, r, e);
         else
                 request_reply(req, j);
+}
+
+void
+api_image_prune(struct request *req, json_t *params, void *userdata)
+{
+        struct api_context *ctx = userdata;
+
+        image_manager_prune(ctx->images, req);
 }

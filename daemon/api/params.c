@@ -13,6 +13,7 @@ const struct dispatch_method api_methods[] = {
         { "image.list", api_image_list, false },
         { "image.inspect", api_image_inspect, false },
         { "image.remove", api_image_remove, true },
+        { "image.prune", api_image_prune, true },
         { "container.create", api_container_create, true },
         { "container.start", api_container_start, true },
         { "container.stop", api_container_stop, true },

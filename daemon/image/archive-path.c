@@ -26,7 +26,9 @@ archive_path_normalize(const char *name, char **ret, const char **ret_reason)
                 *ret_reason = "name longer than PATH_MAX";
                 return -EINVAL;
         }
-        if (name[0] == '/') {
+        /* "/" alone is the layer's root dir (umoci insert writes it, tar
+         * reads it so); any other absolute name is hostile. */
+        if (name[0] == '/' && name[strspn(name, "/")] != 0) {
                 *ret_reason = "absolute path";
                 return -EINVAL;
         }

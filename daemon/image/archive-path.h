@@ -7,7 +7,7 @@
 
 /* Turns an entry name into a relative path below the root: leading "./",
  * empty and "." components and trailing slashes are dropped ("./a//b/." ->
- * "a/b"; "./" -> "", the root itself). Rejects absolute paths, any ".."
+ * "a/b"; "./" or "/" -> "", the root itself). Rejects other absolute paths, any ".."
  * component, empty names, names longer than PATH_MAX and paths deeper than
  * ARCHIVE_PATH_MAX_DEPTH components: returns -EINVAL with *ret_reason set to
  * a static string. On success *ret is malloc'd, owned by the caller. */

@@ -1,15 +1,32 @@
-/* The image store: one directory per image under <root>/images/<id>/ with
- * image.json (the record) and rootfs/ (the unpacked tree). An import is
- * committed by renaming its ".tmp-*" staging dir, record inside, to <id>;
- * anything still named ".tmp-*" at open is an unfinished import or removal
- * and is deleted. An image has any number of refs (name:tag); a ref is
- * held by at most one image. Event-loop only: not thread-safe, never
- * unpacks. The record format lives in record.c. */
+/* The image store: images that reference layers of the shared layer store
+ * (layer-store.c). On disk, below the state root:
+ *
+ *   images/<id>/image.json    one image (record.c): refs, the whole OCI
+ *                             config, its layers' diff_ids bottom first;
+ *                             id = sha256 of the image config blob
+ *   images/<id>/rootfs/       only for records of the old format: the
+ *                             image's single tree, removed with the image
+ *   images/.tmp-*             an image commit or removal in progress, and
+ *                             the import manager's extraction dirs
+ *   layers/...                the layer store (layer-store.c)
+ *
+ * Crash safety: an image exists once its staging dir, holding a fully
+ * written image.json (written atomically, dir fsynced), is renamed to
+ * <id>; it needs every layer committed before it. A removal is one rename
+ * to .tmp-rm-*. Open deletes every .tmp-* of images/ and layers/ before the
+ * daemon serves, so kill -9 at any moment leaves no image or a complete
+ * one. Layers are never removed with an image: image_store_prune_layers()
+ * sweeps those no image references (mark and sweep, no reference counts
+ * to keep right across crashes).
+ *
+ * An image has any number of refs (name:tag); a ref is held by at most one
+ * image. Event-loop only: not thread-safe, never unpacks, never removes a
+ * big tree (old-format rootfs trees and swept layers go to the caller's
+ * worker through image_store_prune_layers()). */
 #include "daemon/image/image.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,14 +37,19 @@
 #include "common/fs-util.h"
 #include "common/log.h"
 #include "common/time-util.h"
+#include "daemon/image/layer-store.h"
 #include "daemon/image/record.h"
-
-#define TMP_PREFIX ".tmp-"
 
 struct image_store {
         char *images_dir; /* absolute <root>/images */
+        struct layer_store *layers;
         struct image **images;
         size_t n_images;
+        /* Old-format images removed since the last prune: their rootfs
+         * trees, renamed to images/.tmp-rm-*, wait for a worker. */
+        char **trash;
+        size_t n_trash;
+        uint64_t trash_bytes;
 };
 
 void
@@ -38,6 +60,10 @@ image_store_free(struct image_store *s)
         for (size_t i = 0; i < s->n_images; i++)
                 image_free(s->images[i]);
         free(s->images);
+        for (size_t i = 0; i < s->n_trash; i++)
+                free(s->trash[i]);
+        free(s->trash);
+        layer_store_free(s->layers);
         free(s->images_dir);
         free(s);
 }
@@ -112,7 +138,8 @@ untag_others(struct image_store *s, const char *name, const char *tag, struct im
                         continue;
                 image_ref_remove(img, (size_t) k);
                 if (store_write(s, img, &e) < 0)
-                        log_warning("untag image %s: %s", img->id, e ? e->message : "out of memory");
+                        log_warning("untag image %s: %s", img->id,
+                                    e ? e->message : "out of memory");
         }
 }
 
@@ -145,7 +172,68 @@ cmp_created(const void *a, const void *b)
 {
         const struct image *x = *(struct image *const *) a, *y = *(struct image *const *) b;
 
-        return x->created_ns < y->created_ns ? -1 : x->created_ns > y->created_ns;
+        if (x->created_ns != y->created_ns)
+                return x->created_ns < y->created_ns ? -1 : 1;
+        return strcmp(x->id, y->id);
+}
+
+/* Fills each layer's dir from the layer store; an image whose layer is
+ * missing cannot be used and is skipped (its layers stay for prune). */
+static int
+resolve_layers(struct image_store *s, struct image *img, struct ctr_error **err)
+{
+        if (image_is_legacy(img))
+                return 0;
+        for (size_t i = 0; i < img->n_layers; i++) {
+                const struct layer *l = layer_store_find(s->layers, img->layers[i].diff_id);
+
+                if (!l)
+                        return ctr_error_msg(err, ENOENT,
+                                             "layer %zu (%s) is not in the layer store", i + 1,
+                                             img->layers[i].diff_id);
+                free(img->layers[i].dir);
+                img->layers[i].dir = strdup(l->dir);
+                if (!img->layers[i].dir)
+                        return ctr_error_msg(err, ENOMEM, "out of memory");
+        }
+        return 0;
+}
+
+static int
+load_images(struct image_store *s, struct ctr_error **err)
+{
+        struct dirent *de;
+        DIR *d;
+        int r;
+
+        d = opendir(s->images_dir);
+        if (!d)
+                return ctr_error_sys(err, errno, "open `%s`", s->images_dir);
+        while ((errno = 0, de = readdir(d))) {
+                _cleanup_error_ struct ctr_error *e = NULL;
+                _cleanup_free_ char *idir = NULL;
+                struct image *img = NULL;
+
+                if (!id_is_valid(de->d_name))
+                        continue;
+                idir = image_dir(s, de->d_name);
+                if (!idir || image_record_load(idir, de->d_name, &img, &e) < 0 ||
+                    resolve_layers(s, img, &e) < 0) {
+                        log_warning("skipping image %s: %s", de->d_name, e ? e->message : "error");
+                        image_free(img);
+                        continue;
+                }
+                if (store_append(s, img) < 0) {
+                        image_free(img);
+                        closedir(d);
+                        return ctr_error_msg(err, ENOMEM, "out of memory");
+                }
+        }
+        r = errno;
+        closedir(d);
+        if (r)
+                return ctr_error_sys(err, r, "read `%s`", s->images_dir);
+        return 0;
 }
 
 int
@@ -154,8 +242,6 @@ image_store_open(const char *root, struct image_store **ret, struct ctr_error **
         _cleanup_(image_store_freep) struct image_store *s = NULL;
         _cleanup_free_ char *dir = NULL;
         char real[PATH_MAX];
-        struct dirent *de;
-        DIR *d;
         int r;
 
         dir = path_join(root, "images");
@@ -169,39 +255,15 @@ image_store_open(const char *root, struct image_store **ret, struct ctr_error **
         s = calloc(1, sizeof(*s));
         if (!s || !(s->images_dir = strdup(real)))
                 return ctr_error_msg(err, ENOMEM, "out of memory");
-
-        d = opendir(s->images_dir);
-        if (!d)
-                return ctr_error_sys(err, errno, "open `%s`", s->images_dir);
-        while ((errno = 0, de = readdir(d))) {
-                _cleanup_error_ struct ctr_error *e = NULL;
-                _cleanup_free_ char *idir = NULL;
-                struct image *img = NULL;
-
-                if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0) {
-                        _cleanup_free_ char *p = path_join(s->images_dir, de->d_name);
-                        log_debug("removing unfinished import or removal `%s`", de->d_name);
-                        if (!p || rm_rf(p, &e) < 0)
-                                log_warning("remove `%s`: %s", de->d_name, e ? e->message : "out of memory");
-                        continue;
-                }
-                if (!id_is_valid(de->d_name))
-                        continue;
-                idir = image_dir(s, de->d_name);
-                if (!idir || image_record_load(idir, de->d_name, &img, &e) < 0) {
-                        log_warning("skipping image %s: %s", de->d_name, e ? e->message : "error");
-                        continue;
-                }
-                if (store_append(s, img) < 0) {
-                        image_free(img);
-                        closedir(d);
-                        return ctr_error_msg(err, ENOMEM, "out of memory");
-                }
-        }
-        r = errno;
-        closedir(d);
-        if (r)
-                return ctr_error_sys(err, r, "read `%s`", s->images_dir);
+        r = layer_store_open(root, &s->layers, err);
+        if (r < 0)
+                return r;
+        /* Synchronously: this runs before the loop serves anything, and the
+         * import path must never run while a mass delete is under way. */
+        store_remove_leftovers(s->images_dir);
+        r = load_images(s, err);
+        if (r < 0)
+                return r;
         reconcile_refs(s);
         if (s->n_images > 1)
                 qsort(s->images, s->n_images, sizeof(*s->images), cmp_created);
@@ -209,91 +271,42 @@ image_store_open(const char *root, struct image_store **ret, struct ctr_error **
         return 0;
 }
 
-/* "<images>/.tmp-<16 random hex><suffix>" into *ret. */
-static int
-tmp_name(struct image_store *s, const char *infix, char **ret, struct ctr_error **err)
-{
-        char rnd[ID_HEX_LEN + 1];
-        int r;
-
-        r = id_generate(rnd);
-        if (r < 0)
-                return ctr_error_sys(err, -r, "getrandom");
-        if (asprintf(ret, "%s/" TMP_PREFIX "%s%.16s", s->images_dir, infix, rnd) < 0)
-                return ctr_error_msg(err, ENOMEM, "out of memory");
-        return 0;
-}
-
 int
-image_store_new_staging_dir(struct image_store *s, char **ret, struct ctr_error **err)
+image_store_new_staging_dir(struct image_store *s, bool for_layer, char **ret,
+                            struct ctr_error **err)
 {
         _cleanup_free_ char *path = NULL;
         int r;
 
-        r = tmp_name(s, "", &path, err);
+        r = store_tmp_name(for_layer ? layer_store_path(s->layers) : s->images_dir, "", &path, err);
         if (r < 0)
                 return r;
         if (mkdir(path, 0700) < 0)
                 return ctr_error_sys(err, errno, "create `%s`", path);
-        if (chmod(path, 0755) < 0) {
-                r = ctr_error_sys(err, errno, "chmod `%s`", path);
-                rmdir(path);
-                return r;
-        }
         *ret = TAKE_PTR(path);
         return 0;
 }
 
-/* staging must be a direct ".tmp-*" child of the images dir. */
-static bool
-is_staging_dir(struct image_store *s, const char *staging)
+const char *
+image_store_layer_dir(struct image_store *s, const char *diff_id)
 {
-        size_t n = strlen(s->images_dir);
+        const struct layer *l = layer_store_find(s->layers, diff_id);
 
-        return strncmp(staging, s->images_dir, n) == 0 && staging[n] == '/' &&
-               strncmp(staging + n + 1, TMP_PREFIX, strlen(TMP_PREFIX)) == 0 && !strchr(staging + n + 1, '/') &&
-               strcmp(staging + n + 1, TMP_PREFIX) != 0;
+        return l ? l->dir : NULL;
 }
 
-/* Builds "<images>/.tmp-c-*" holding image.json and the unpacked tree
- * (staging moved in as rootfs/), then renames it to <id>: that rename is
- * the commit. Until then everything is a ".tmp-*" leftover for the next
- * image_store_open(); on failure the staging dir is moved back. */
-static int
-commit_tree(struct image_store *s, const char *staging_dir, const struct image *img, const char *dir,
-            struct ctr_error **err)
+int
+image_store_commit_layer(struct image_store *s, const char *staging, const char *diff_id,
+                         uint64_t size, const char **ret_dir, struct ctr_error **err)
 {
-        _cleanup_free_ char *wrap = NULL, *rootfs = NULL;
+        const struct layer *l = NULL;
         int r;
 
-        r = tmp_name(s, "c-", &wrap, err);
+        r = layer_store_commit(s->layers, staging, diff_id, size, &l, err);
         if (r < 0)
                 return r;
-        rootfs = path_join(wrap, "rootfs");
-        if (!rootfs)
-                return ctr_error_msg(err, ENOMEM, "out of memory");
-        if (mkdir(wrap, 0700) < 0)
-                return ctr_error_sys(err, errno, "create `%s`", wrap);
-        if (rename(staging_dir, rootfs) < 0) {
-                r = ctr_error_sys(err, errno, "rename `%s` to `%s`", staging_dir, rootfs);
-                rmdir(wrap);
-                return r;
-        }
-        r = image_record_write(img, wrap, err);
-        if (r >= 0 && rename(wrap, dir) < 0)
-                r = ctr_error_sys(err, errno, "rename `%s` to `%s`", wrap, dir);
-        if (r < 0) {
-                _cleanup_free_ char *record = path_join(wrap, "image.json");
-                if (rename(rootfs, staging_dir) == 0) {
-                        if (record)
-                                unlink(record);
-                        rmdir(wrap);
-                }
-                return r;
-        }
-        r = fsync_path(s->images_dir);
-        if (r < 0)
-                log_warning_errno(r, "fsync `%s`", s->images_dir);
+        if (ret_dir)
+                *ret_dir = l->dir;
         return 0;
 }
 
@@ -319,7 +332,8 @@ tag_image(struct image_store *s, struct image *img, const char *name, const char
 
 /* Validates name:tag (tag NULL: latest) into a normalised pair. */
 static int
-parse_name_tag(const char *name, const char *tag, char **ret_name, char **ret_tag, struct ctr_error **err)
+parse_name_tag(const char *name, const char *tag, char **ret_name, char **ret_tag,
+               struct ctr_error **err)
 {
         _cleanup_free_ char *ref = NULL;
 
@@ -368,22 +382,110 @@ image_store_untag(struct image_store *s, const char *name, const char *tag, stru
         return r;
 }
 
+/* The config's rootfs.diff_ids must be the layers' diff_ids, in order, and
+ * each layer must be committed. */
+static int
+check_layers(struct image_store *s, json_t *config, const struct image_layer *layers, size_t n,
+             struct ctr_error **err)
+{
+        json_t *ids = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
+
+        if (!json_is_array(ids) || json_array_size(ids) != n)
+                return ctr_error_msg(err, EINVAL,
+                                     "image config: rootfs.diff_ids does not list the %zu layers",
+                                     n);
+        for (size_t i = 0; i < n; i++) {
+                const char *id = json_string_value(json_array_get(ids, i));
+
+                if (!id || strcmp(id, layers[i].diff_id) != 0)
+                        return ctr_error_msg(err, EINVAL,
+                                             "image config: rootfs.diff_ids[%zu] is not %s", i,
+                                             layers[i].diff_id);
+                if (!layer_store_find(s->layers, layers[i].diff_id))
+                        return ctr_error_msg(err, ENOENT, "layer %s is not in the layer store",
+                                             layers[i].diff_id);
+        }
+        return 0;
+}
+
+/* A new image from a commit's arguments, layer dirs and sizes from the
+ * layer store. */
+static int
+image_build(struct image_store *s, const char *id, json_t *config, const struct image_layer *layers,
+            size_t n_layers, const char *manifest_digest, struct image **ret,
+            struct ctr_error **err)
+{
+        _cleanup_(image_freep) struct image *img = calloc(1, sizeof(*img));
+
+        if (!img || image_set_layers(img, layers, n_layers) < 0)
+                return ctr_error_msg(err, ENOMEM, "out of memory");
+        memcpy(img->id, id, ID_HEX_LEN + 1);
+        img->updated_ns = now_ns();
+        if (image_config_created(config, &img->created_ns) < 0)
+                img->created_ns = img->updated_ns;
+        for (size_t i = 0; i < n_layers; i++) {
+                const struct layer *l = layer_store_find(s->layers, layers[i].diff_id);
+
+                img->layers[i].size = l->size;
+                img->size += l->size;
+                if (!(img->layers[i].dir = strdup(l->dir)))
+                        return ctr_error_msg(err, ENOMEM, "out of memory");
+        }
+        img->config = json_incref(config);
+        if (manifest_digest && !(img->manifest_digest = strdup(manifest_digest)))
+                return ctr_error_msg(err, ENOMEM, "out of memory");
+        *ret = TAKE_PTR(img);
+        return 0;
+}
+
+/* Writes the record into a fresh images/.tmp-* and renames that to <id>:
+ * the rename is the commit. On failure the staging dir is removed. */
+static int
+commit_record(struct image_store *s, const struct image *img, struct ctr_error **err)
+{
+        _cleanup_free_ char *staging = NULL, *dir = image_dir(s, img->id);
+        int r;
+
+        if (!dir)
+                return ctr_error_msg(err, ENOMEM, "out of memory");
+        r = image_store_new_staging_dir(s, false, &staging, err);
+        if (r < 0)
+                return r;
+        r = image_record_write(img, staging, err);
+        if (r >= 0 && rename(staging, dir) < 0)
+                r = ctr_error_sys(err, errno, "rename `%s` to `%s`", staging, dir);
+        if (r < 0) {
+                (void) rm_rf(staging, NULL);
+                return r;
+        }
+        r = fsync_path(s->images_dir);
+        if (r < 0)
+                log_warning_errno(r, "fsync `%s`", s->images_dir);
+        return 0;
+}
+
 int
-image_store_commit(struct image_store *s, const char *staging_dir, const char *digest, uint64_t size,
-                   const char *name, const char *tag, const struct image **ret, struct ctr_error **err)
+image_store_commit_image(struct image_store *s, const char *config_digest, json_t *config,
+                         const struct image_layer *layers, size_t n_layers,
+                         const char *manifest_digest, const char *name, const char *tag,
+                         const struct image **ret, struct ctr_error **err)
 {
         _cleanup_(image_freep) struct image *img = NULL;
-        _cleanup_free_ char *dir = NULL, *n = NULL, *t = NULL;
+        _cleanup_free_ char *n = NULL, *t = NULL;
         struct image *existing, *added;
         const char *id;
         int r;
 
-        if (!digest || strncmp(digest, "sha256:", 7) != 0 || !id_is_valid(digest + 7))
-                return ctr_error_msg(err, EINVAL, "invalid image digest `%s`", digest ?: "");
-        id = digest + 7;
-        if (!is_staging_dir(s, staging_dir))
-                return ctr_error_msg(err, EINVAL, "`%s` is not a staging directory of the image store",
-                                     staging_dir);
+        if (!config_digest || strncmp(config_digest, "sha256:", 7) != 0 ||
+            !id_is_valid(config_digest + 7))
+                return ctr_error_msg(err, EINVAL, "invalid image config digest `%s`",
+                                     config_digest ?: "");
+        if (manifest_digest &&
+            (strncmp(manifest_digest, "sha256:", 7) != 0 || !id_is_valid(manifest_digest + 7)))
+                return ctr_error_msg(err, EINVAL, "invalid manifest digest `%s`", manifest_digest);
+        if (!json_is_object(config))
+                return ctr_error_msg(err, EINVAL, "image config is not an object");
+        id = config_digest + 7;
         if (!name && tag)
                 return ctr_error_msg(err, EINVAL, "image tag `%s` without a name", tag);
         if (name) {
@@ -391,13 +493,13 @@ image_store_commit(struct image_store *s, const char *staging_dir, const char *d
                 if (r < 0)
                         return r;
         }
+        r = check_layers(s, config, layers, n_layers, err);
+        if (r < 0)
+                return r;
 
         existing = find_id(s, id);
         if (existing) {
-                /* Same digest, same content: keep the tree we have. */
-                _cleanup_error_ struct ctr_error *e = NULL;
-                if (rm_rf(staging_dir, &e) < 0)
-                        log_warning("remove `%s`: %s", staging_dir, e->message);
+                /* Same config digest, same image: only the name is new. */
                 if (n) {
                         r = tag_image(s, existing, n, t, err);
                         if (r < 0)
@@ -408,19 +510,12 @@ image_store_commit(struct image_store *s, const char *staging_dir, const char *d
                 return 0;
         }
 
-        dir = image_dir(s, id);
-        img = calloc(1, sizeof(*img));
-        if (!dir || !img)
+        r = image_build(s, id, config, layers, n_layers, manifest_digest, &img, err);
+        if (r < 0)
+                return r;
+        if (n && image_ref_insert(img, 0, n, t) < 0)
                 return ctr_error_msg(err, ENOMEM, "out of memory");
-        memcpy(img->id, id, ID_HEX_LEN + 1);
-        img->created_ns = img->updated_ns = now_ns();
-        img->size = size;
-        img->rootfs = path_join(dir, "rootfs");
-        img->config = image_default_config();
-        if ((n && image_ref_insert(img, 0, n, t) < 0) || !img->rootfs || !img->config)
-                return ctr_error_msg(err, ENOMEM, "out of memory");
-
-        r = commit_tree(s, staging_dir, img, dir, err);
+        r = commit_record(s, img, err);
         if (r < 0)
                 return r;
         if (store_append(s, img) < 0)
@@ -454,7 +549,8 @@ lookup_prefix(struct image_store *s, const char *prefix, const char *ref, const 
 }
 
 int
-image_store_lookup(struct image_store *s, const char *ref, const struct image **ret, struct ctr_error **err)
+image_store_lookup(struct image_store *s, const char *ref, const struct image **ret,
+                   struct ctr_error **err)
 {
         _cleanup_free_ char *name = NULL, *tag = NULL;
         const struct image *img;
@@ -476,9 +572,10 @@ image_store_lookup(struct image_store *s, const char *ref, const struct image **
 }
 
 int
-image_store_remove_detach(struct image_store *s, const char *id, char **ret_trash, struct ctr_error **err)
+image_store_remove(struct image_store *s, const char *id, struct ctr_error **err)
 {
-        _cleanup_free_ char *dir = NULL, *trash = NULL;
+        _cleanup_free_ char *dir = NULL, *trash = NULL, *record = NULL;
+        struct image *img;
         size_t i;
         int r;
 
@@ -487,42 +584,91 @@ image_store_remove_detach(struct image_store *s, const char *id, char **ret_tras
                         break;
         if (i == s->n_images)
                 return ctr_error_msg(err, ENOENT, "no such image `%s`", id ?: "");
-        r = tmp_name(s, "rm-", &trash, err);
+        img = s->images[i];
+        r = store_tmp_name(s->images_dir, "rm-", &trash, err);
         if (r < 0)
                 return r;
         dir = image_dir(s, id);
-        if (!dir)
+        record = path_join(trash, "image.json");
+        if (!dir || !record)
+                return ctr_error_msg(err, ENOMEM, "out of memory");
+        /* An old-format tree must outlive the rename: keep a slot for it. */
+        if (image_is_legacy(img) && store_strv_push(&s->trash, &s->n_trash, trash) < 0)
                 return ctr_error_msg(err, ENOMEM, "out of memory");
         /* The rename is the removal: a ".tmp-*" tree is garbage at open. */
-        if (rename(dir, trash) < 0)
-                return ctr_error_sys(err, errno, "rename `%s` to `%s`", dir, trash);
+        if (rename(dir, trash) < 0) {
+                r = ctr_error_sys(err, errno, "rename `%s` to `%s`", dir, trash);
+                if (image_is_legacy(img)) {
+                        free(s->trash[--s->n_trash]);
+                        s->trash[s->n_trash] = NULL;
+                }
+                return r;
+        }
         r = fsync_path(s->images_dir);
         if (r < 0)
                 log_warning_errno(r, "fsync `%s`", s->images_dir);
-        image_free(s->images[i]);
+        if (image_is_legacy(img)) {
+                s->trash_bytes += img->size;
+        } else {
+                /* Just the record: cheap enough for the loop. A failure
+                 * leaves a .tmp-rm-* for the next open. */
+                if (unlink(record) < 0 || rmdir(trash) < 0)
+                        log_warning_errno(-errno, "remove `%s`", trash);
+        }
+        image_free(img);
         memmove(s->images + i, s->images + i + 1, (s->n_images - i - 1) * sizeof(*s->images));
         s->n_images--;
-        if (ret_trash)
-                *ret_trash = TAKE_PTR(trash);
         return 0;
 }
 
-int
-image_store_remove_tree(const char *trash, struct ctr_error **err)
+struct prune_ctx {
+        struct image_store *s;
+        bool (*keep)(const char *layer_dir, void *userdata);
+        void *userdata;
+};
+
+/* Mark: a layer is live if an image lists it or keep() claims it. */
+static bool
+layer_in_use(const struct layer *l, void *userdata)
 {
-        return rm_rf(trash, err);
+        struct prune_ctx *c = userdata;
+
+        for (size_t i = 0; i < c->s->n_images; i++) {
+                const struct image *img = c->s->images[i];
+                for (size_t k = 0; k < img->n_layers; k++)
+                        if (strcmp(img->layers[k].diff_id, l->diff_id) == 0)
+                                return true;
+        }
+        return c->keep && c->keep(l->dir, c->userdata);
 }
 
 int
-image_store_remove(struct image_store *s, const char *id, struct ctr_error **err)
+image_store_prune_layers(struct image_store *s, bool (*keep)(const char *layer_dir, void *userdata),
+                         void *userdata, char ***ret_trash, size_t *ret_n_layers,
+                         uint64_t *ret_bytes, struct ctr_error **err)
 {
-        _cleanup_free_ char *trash = NULL;
+        struct prune_ctx c = { .s = s, .keep = keep, .userdata = userdata };
+        char **trash = NULL;
+        size_t n_trash = 0, n_layers = 0;
+        uint64_t bytes = 0;
         int r;
 
-        r = image_store_remove_detach(s, id, &trash, err);
-        if (r < 0)
-                return r;
-        return image_store_remove_tree(trash, err);
+        /* Old-format trees of images removed since the last prune first:
+         * they were layers too. */
+        trash = TAKE_PTR(s->trash);
+        n_trash = n_layers = s->n_trash;
+        bytes = s->trash_bytes;
+        s->n_trash = 0;
+        s->trash_bytes = 0;
+        if (!trash && !(trash = calloc(1, sizeof(*trash))))
+                return ctr_error_msg(err, ENOMEM, "out of memory");
+        r = layer_store_sweep(s->layers, layer_in_use, &c, &trash, &n_trash, &n_layers, &bytes,
+                              err);
+        /* What was detached is gone from the store either way: hand it out. */
+        *ret_trash = trash;
+        *ret_n_layers = n_layers;
+        *ret_bytes = bytes;
+        return r;
 }
 
 const struct image *
@@ -535,30 +681,4 @@ size_t
 image_store_count(struct image_store *s)
 {
         return s->n_images;
-}
-
-json_t *
-image_to_json(const struct image *img)
-{
-        _cleanup_(json_decrefp) json_t *refs = json_array();
-        _cleanup_free_ char *first = NULL;
-        char created[64];
-
-        for (size_t i = 0; refs && i < img->n_refs; i++) {
-                char *r = image_ref_format(&img->refs[i]);
-                if (!r || json_array_append_new(refs, json_string(r)) < 0) {
-                        free(r);
-                        return NULL;
-                }
-                if (i == 0)
-                        first = r;
-                else
-                        free(r);
-        }
-        if (!refs)
-                return NULL;
-        format_rfc3339(img->created_ns, created, sizeof(created));
-        return json_pack("{s:s,s:s,s:s,s:s,s:O,s:s,s:I}", "id", img->id, "name", img->name ?: "<none>",
-                         "tag", img->tag ?: "<none>", "ref", first ?: "<none>:<none>", "refs", refs,
-                         "created", created, "size", (json_int_t) img->size);
 }

@@ -1,11 +1,12 @@
-/* image_unpack_tarball(): reads a tar archive with libarchive through our
- * own read callback (hashing every byte for the digest) and writes each
- * entry itself, NOT with archive_write_disk. Every parent directory is
+/* image_unpack_layer(): parses the tar stream that decompress.c's reader
+ * thread hands over (libarchive, tar format only, no filter) and writes
+ * each entry itself, NOT with archive_write_disk. Every parent directory is
  * resolved with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
  * RESOLVE_NO_XDEV) and the last component is created with *at() calls
  * relative to it, so symlinks, hardlinks and ".." in a hostile archive
- * resolve inside the root or fail (openat2(2)). Runs in worker threads: no
- * globals, no chdir, no umask (modes are set explicitly), no strerror. */
+ * resolve inside the root or fail (openat2(2)). OCI whiteouts become
+ * overlayfs ones. Runs in worker threads: no globals, no chdir, no umask
+ * (modes are set explicitly), no strerror. */
 #include "daemon/image/image.h"
 
 #include <archive.h>
@@ -25,10 +26,14 @@
 
 #include "common/log.h"
 #include "daemon/image/archive-path.h"
+#include "daemon/image/decompress.h"
 #include "daemon/image/sha256.h"
 
-#define READ_BUF_SIZE (128 * 1024)
-#define PROGRESS_STEP (1024 * 1024)
+/* OCI image spec, layer.md "Whiteouts". */
+#define WH_PREFIX ".wh."
+#define WH_PREFIX_LEN 4
+#define WH_OPAQUE ".wh..wh..opq"
+#define OVERLAY_OPAQUE_XATTR "trusted.overlay.opaque"
 
 struct dir_time {
         char *path;
@@ -36,18 +41,22 @@ struct dir_time {
 };
 
 struct unpack {
-        const char *archive_path;
-        int archive_fd;
+        const char *name; /* how errors name the blob */
         int root_fd;
         bool as_root; /* false: ownership and privileged xattrs are skipped (tests) */
-        image_progress_fn progress;
-        void *userdata;
-        uint64_t done, total, last_progress;
+        struct layer_reader *reader;
+        bool reader_failed; /* the tar parser saw the reader fail */
         uint64_t size;
-        struct sha256_ctx sha;
         struct dir_time *dirs;
         size_t n_dirs, cap_dirs;
-        uint8_t buf[READ_BUF_SIZE];
+        /* The parent directory of the previous entry: archives list a
+         * directory's entries together, so most entries reuse it instead
+         * of another openat2() walk. Marked stale whenever an entry
+         * removes anything, the only thing that can change what an
+         * already resolved path resolves to. */
+        char *parent_path;
+        int parent_fd;
+        bool parent_stale;
 };
 
 static void
@@ -58,8 +67,10 @@ unpack_free(struct unpack *u)
         for (size_t i = 0; i < u->n_dirs; i++)
                 free(u->dirs[i].path);
         free(u->dirs);
-        safe_close(u->archive_fd);
+        free(u->parent_path);
+        safe_close(u->parent_fd);
         safe_close(u->root_fd);
+        layer_reader_free(u->reader);
         free(u);
 }
 DEFINE_FREEP(struct unpack, unpack_free)
@@ -109,51 +120,19 @@ resolve_in_root(int root_fd, const char *path, uint64_t flags)
         return -errno;
 }
 
+/* The tar parser's input: the reader thread's decompressed stream. */
 static la_ssize_t
 read_cb(struct archive *a, void *userdata, const void **ret_buf)
 {
         struct unpack *u = userdata;
-        ssize_t n;
+        ssize_t n = layer_reader_read(u->reader, ret_buf);
 
-        do
-                n = read(u->archive_fd, u->buf, sizeof(u->buf));
-        while (n < 0 && errno == EINTR);
         if (n < 0) {
-                char ebuf[128];
-                int e = errno;
-                archive_set_error(a, e, "read: %s", strerror_r(e, ebuf, sizeof(ebuf)));
+                u->reader_failed = true;
+                archive_set_error(a, (int) -n, "the layer reader failed");
                 return -1;
         }
-        sha256_update(&u->sha, u->buf, (size_t) n);
-        u->done += (uint64_t) n;
-        if (u->progress && (u->done - u->last_progress >= PROGRESS_STEP || n == 0)) {
-                u->last_progress = u->done;
-                u->progress(u->done, u->total, u->userdata);
-        }
-        *ret_buf = u->buf;
         return n;
-}
-
-/* Hashes whatever libarchive did not need to read (padding after the end
- * of archive blocks), so the digest covers the whole file. */
-static int
-drain(struct unpack *u, struct ctr_error **err)
-{
-        for (;;) {
-                ssize_t n = read(u->archive_fd, u->buf, sizeof(u->buf));
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return unpack_error(err, errno, "read `%s`", u->archive_path);
-                }
-                if (n == 0)
-                        break;
-                sha256_update(&u->sha, u->buf, (size_t) n);
-                u->done += (uint64_t) n;
-        }
-        if (u->progress)
-                u->progress(u->done, u->total, u->userdata);
-        return 0;
 }
 
 /* Opens (creating as 0755 where missing) the parent directory `parent` of
@@ -208,15 +187,38 @@ open_parent(struct unpack *u, const char *parent, const char *entry, struct ctr_
         return TAKE_FD(cur);
 }
 
+/* The parent directory fd for an entry, borrowed: valid until the next
+ * call. */
+static int
+get_parent(struct unpack *u, const char *parent, const char *entry, struct ctr_error **err)
+{
+        int fd;
+
+        if (u->parent_fd >= 0 && !u->parent_stale && strcmp(u->parent_path, parent) == 0)
+                return u->parent_fd;
+        u->parent_fd = safe_close(u->parent_fd);
+        free(u->parent_path);
+        u->parent_path = strdup(parent);
+        if (!u->parent_path)
+                return unpack_error(err, ENOMEM, "entry `%s`", entry);
+        fd = open_parent(u, parent, entry, err);
+        if (fd < 0)
+                return fd;
+        u->parent_fd = fd;
+        u->parent_stale = false;
+        return fd;
+}
+
 /* Removes whatever is at dfd/name (a non-directory or an empty directory),
  * so a new entry can take its place, as tar does. */
 static int
-make_room(int dfd, const char *name)
+make_room(struct unpack *u, int dfd, const char *name)
 {
         struct stat st;
 
         if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return errno == ENOENT ? 0 : -errno;
+        u->parent_stale = true;
         if (unlinkat(dfd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
                 return -errno;
         return 0;
@@ -249,25 +251,37 @@ entry_times(struct archive_entry *e, struct timespec ts[2])
 }
 
 /* chown, then chmod (chown clears setuid/setgid), then xattrs (chown also
- * clears security.capability), on an fd of a regular file or directory. */
+ * clears security.capability), on an fd of a regular file or directory.
+ * fresh: a file this unpack just created, without special mode bits or
+ * xattrs. A chown to the owner it already has, or a chmod to the mode it
+ * has, would then change nothing but its ctime ("now" anyway), so they are
+ * skipped: one fstat() costs less than either. */
 static int
-apply_fd_meta(struct unpack *u, int fd, struct archive_entry *e, const char *path,
+apply_fd_meta(struct unpack *u, int fd, bool fresh, struct archive_entry *e, const char *path,
               struct ctr_error **err)
 {
+        mode_t mode = archive_entry_perm(e) & 07777;
         const char *xname;
         const void *xvalue;
         size_t xsize;
+        struct stat st;
         uid_t uid;
         gid_t gid;
 
         if (entry_owner(e, &uid, &gid) < 0)
                 return ctr_error_msg(err, ERANGE, "entry `%s`: invalid owner", path);
-        if (fchown(fd, uid, gid) < 0 && (u->as_root || errno != EPERM))
-                return unpack_error(err, errno, "entry `%s`: chown to %u:%u", path, uid, gid);
-        if (fchmod(fd, archive_entry_perm(e) & 07777) < 0)
+        if (fresh && fstat(fd, &st) < 0)
+                return unpack_error(err, errno, "entry `%s`: stat", path);
+        if (!fresh || st.st_uid != uid || st.st_gid != gid) {
+                if (fchown(fd, uid, gid) < 0 && (u->as_root || errno != EPERM))
+                        return unpack_error(err, errno, "entry `%s`: chown to %u:%u", path, uid, gid);
+                fresh = false; /* the mode bits may have changed too */
+        }
+        if ((!fresh || (st.st_mode & 07777) != mode) && fchmod(fd, mode) < 0)
                 return unpack_error(err, errno, "entry `%s`: chmod", path);
 
-        archive_entry_xattr_reset(e);
+        if (archive_entry_xattr_reset(e) == 0)
+                return 0;
         while (archive_entry_xattr_next(e, &xname, &xvalue, &xsize) == ARCHIVE_OK) {
                 /* overlayfs keeps its own state in these; an image must not
                  * forge opaque dirs or redirects in a future lower layer. */
@@ -312,12 +326,24 @@ unpack_file(struct unpack *u, struct archive *a, struct archive_entry *e, int pf
 {
         _cleanup_close_ int fd = -1;
         struct timespec ts[2];
+        int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0, end = 0;
+        /* Created with its final permission bits (the umask may take some:
+         * apply_fd_meta() checks), none of the special ones: those only
+         * after the chown. The layer's staging dir is 0700, so nobody sees
+         * the file before it is complete. */
+        mode_t mode = archive_entry_perm(e) & 0777;
         int r;
 
-        r = make_room(pfd, name);
-        if (r < 0)
-                return unpack_error(err, -r, "entry `%s`: replace existing entry", path);
-        fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        /* O_EXCL | O_NOFOLLOW: never through a symlink planted there; on
+         * EEXIST the old entry is replaced, as tar does (one syscall less
+         * than looking first, in the common case of an empty target). */
+        fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd < 0 && errno == EEXIST) {
+                r = make_room(u, pfd, name);
+                if (r < 0)
+                        return unpack_error(err, -r, "entry `%s`: replace existing entry", path);
+                fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        }
         if (fd < 0)
                 return unpack_error(err, errno, "entry `%s`: create file", path);
         for (;;) {
@@ -328,26 +354,37 @@ unpack_file(struct unpack *u, struct archive *a, struct archive_entry *e, int pf
                 r = archive_read_data_block(a, &buf, &len, &off);
                 if (r == ARCHIVE_EOF)
                         break;
-                if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+                if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+                        if (u->reader_failed)
+                                return -EIO; /* the reader's error says why */
                         return ctr_error_msg(err, EIO, "entry `%s`: read data: %s", path,
                                              archive_error_string(a) ?: "unknown error");
+                }
                 if (off < 0)
                         return ctr_error_msg(err, EIO, "entry `%s`: invalid data offset", path);
                 r = pwrite_all(fd, buf, len, off);
                 if (r < 0)
                         return unpack_error(err, -r, "entry `%s`: write", path);
+                if (off + (int64_t) len > end)
+                        end = off + (int64_t) len;
         }
-        if (archive_entry_size_is_set(e) && archive_entry_size(e) >= 0 &&
-            ftruncate(fd, archive_entry_size(e)) < 0)
+        /* Only a sparse file ending in a hole is shorter than its size. */
+        if (size > end && ftruncate(fd, size) < 0)
                 return unpack_error(err, errno, "entry `%s`: set size", path);
-        if (archive_entry_size(e) > 0)
-                u->size += (uint64_t) archive_entry_size(e);
-        r = apply_fd_meta(u, fd, e, path, err);
+        if (size > 0)
+                u->size += (uint64_t) size;
+        r = apply_fd_meta(u, fd, true, e, path, err);
         if (r < 0)
                 return r;
         entry_times(e, ts);
         if (futimens(fd, ts) < 0)
                 return unpack_error(err, errno, "entry `%s`: set times", path);
+        /* Start writing it to disk now (no wait): the syncfs() at the end
+         * then waits only for the tail, instead of the disk starting on the
+         * whole layer only once everything is unpacked. Measured on a 370 MB
+         * layer: about 20% off the import time. Failures are for syncfs(). */
+        if (size > 0)
+                (void) sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
         return 0;
 }
 
@@ -386,7 +423,7 @@ unpack_dir(struct unpack *u, struct archive_entry *e, int pfd, const char *name,
                                 return unpack_error(err, errno, "entry `%s`: stat", path);
                         /* A symlink or file in the way is replaced, never followed. */
                         if (!S_ISDIR(st.st_mode)) {
-                                r = make_room(pfd, name);
+                                r = make_room(u, pfd, name);
                                 if (r < 0)
                                         return unpack_error(err, -r, "entry `%s`: replace existing entry", path);
                                 if (mkdirat(pfd, name, 0700) < 0)
@@ -401,7 +438,7 @@ unpack_dir(struct unpack *u, struct archive_entry *e, int pfd, const char *name,
                 if (fd < 0)
                         return unpack_error(err, -fd, "entry `.`: open directory");
         }
-        r = apply_fd_meta(u, fd, e, *path ? path : ".", err);
+        r = apply_fd_meta(u, fd, false, e, *path ? path : ".", err);
         if (r < 0)
                 return r;
         if (remember_dir_time(u, path, e) < 0)
@@ -409,24 +446,15 @@ unpack_dir(struct unpack *u, struct archive_entry *e, int pfd, const char *name,
         return 0;
 }
 
+/* chown (as root) and times of a node that has no fd of its own. */
 static int
-unpack_symlink(struct unpack *u, struct archive_entry *e, int pfd, const char *name,
-               const char *path, struct ctr_error **err)
+apply_node_meta(struct unpack *u, struct archive_entry *e, int pfd, const char *name,
+                const char *path, struct ctr_error **err)
 {
-        const char *target = archive_entry_symlink(e);
         struct timespec ts[2];
         uid_t uid;
         gid_t gid;
-        int r;
 
-        /* Stored verbatim: it is only ever resolved inside the root. */
-        if (!target || !*target || strlen(target) >= PATH_MAX)
-                return ctr_error_msg(err, EINVAL, "entry `%s`: invalid symlink target", path);
-        r = make_room(pfd, name);
-        if (r < 0)
-                return unpack_error(err, -r, "entry `%s`: replace existing entry", path);
-        if (symlinkat(target, pfd, name) < 0)
-                return unpack_error(err, errno, "entry `%s`: create symlink", path);
         if (entry_owner(e, &uid, &gid) < 0)
                 return ctr_error_msg(err, ERANGE, "entry `%s`: invalid owner", path);
         if (fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 && (u->as_root || errno != EPERM))
@@ -435,6 +463,44 @@ unpack_symlink(struct unpack *u, struct archive_entry *e, int pfd, const char *n
         if (utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
                 return unpack_error(err, errno, "entry `%s`: set times", path);
         return 0;
+}
+
+static int
+unpack_symlink(struct unpack *u, struct archive_entry *e, int pfd, const char *name,
+               const char *path, struct ctr_error **err)
+{
+        const char *target = archive_entry_symlink(e);
+        int r;
+
+        /* Stored verbatim: it is only ever resolved inside the root. */
+        if (!target || !*target || strlen(target) >= PATH_MAX)
+                return ctr_error_msg(err, EINVAL, "entry `%s`: invalid symlink target", path);
+        if (symlinkat(target, pfd, name) < 0) {
+                if (errno != EEXIST)
+                        return unpack_error(err, errno, "entry `%s`: create symlink", path);
+                r = make_room(u, pfd, name);
+                if (r < 0)
+                        return unpack_error(err, -r, "entry `%s`: replace existing entry", path);
+                if (symlinkat(target, pfd, name) < 0)
+                        return unpack_error(err, errno, "entry `%s`: create symlink", path);
+        }
+        return apply_node_meta(u, e, pfd, name, path, err);
+}
+
+/* mknodat(), replacing whatever is in the way. */
+static int
+make_node(struct unpack *u, int pfd, const char *name, mode_t mode, dev_t dev)
+{
+        int r;
+
+        if (mknodat(pfd, name, mode, dev) == 0)
+                return 0;
+        if (errno != EEXIST)
+                return -errno;
+        r = make_room(u, pfd, name);
+        if (r < 0)
+                return r;
+        return mknodat(pfd, name, mode, dev) < 0 ? -errno : 0;
 }
 
 /* Device nodes and fifos. Device nodes are allowed because the daemon runs
@@ -447,16 +513,13 @@ unpack_node(struct unpack *u, struct archive_entry *e, int pfd, const char *name
 {
         mode_t type = archive_entry_filetype(e);
         dev_t dev = type == AE_IFIFO ? 0 : makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
-        struct timespec ts[2];
         uid_t uid;
         gid_t gid;
         int r;
 
-        r = make_room(pfd, name);
+        r = make_node(u, pfd, name, type | 0600, dev);
         if (r < 0)
-                return unpack_error(err, -r, "entry `%s`: replace existing entry", path);
-        if (mknodat(pfd, name, type | 0600, dev) < 0)
-                return unpack_error(err, errno, "entry `%s`: create %s", path,
+                return unpack_error(err, -r, "entry `%s`: create %s", path,
                                     type == AE_IFIFO ? "fifo" : "device node");
         if (entry_owner(e, &uid, &gid) < 0)
                 return ctr_error_msg(err, ERANGE, "entry `%s`: invalid owner", path);
@@ -466,9 +529,12 @@ unpack_node(struct unpack *u, struct archive_entry *e, int pfd, const char *name
          * nothing else writes into the tree. */
         if (fchmodat(pfd, name, archive_entry_perm(e) & 07777, 0) < 0)
                 return unpack_error(err, errno, "entry `%s`: chmod", path);
-        entry_times(e, ts);
-        if (utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
-                return unpack_error(err, errno, "entry `%s`: set times", path);
+        {
+                struct timespec ts[2];
+                entry_times(e, ts);
+                if (utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+                        return unpack_error(err, errno, "entry `%s`: set times", path);
+        }
         return 0;
 }
 
@@ -487,6 +553,7 @@ unpack_hardlink(struct unpack *u, struct archive_entry *e, int pfd, const char *
         if (r < 0 || !*target)
                 return ctr_error_msg(err, EINVAL, "entry `%s`: hardlink target `%s`: %s", path,
                                      archive_entry_hardlink(e) ?: "", r < 0 ? reason : "is the root");
+        /* Resolved like every other path: inside the layer, or not at all. */
         tfd = resolve_in_root(u->root_fd, target, O_PATH | O_NOFOLLOW);
         if (tfd < 0)
                 return unpack_error(err, -tfd, "entry `%s`: hardlink target `%s`", path, target);
@@ -495,7 +562,7 @@ unpack_hardlink(struct unpack *u, struct archive_entry *e, int pfd, const char *
         if (!S_ISREG(st.st_mode))
                 return ctr_error_msg(err, EINVAL, "entry `%s`: hardlink target `%s` is not a regular file",
                                      path, target);
-        r = make_room(pfd, name);
+        r = make_room(u, pfd, name);
         if (r < 0)
                 return unpack_error(err, -r, "entry `%s`: replace existing entry", path);
         if (linkat(tfd, "", pfd, name, AT_EMPTY_PATH) == 0)
@@ -511,15 +578,65 @@ unpack_hardlink(struct unpack *u, struct archive_entry *e, int pfd, const char *
         return 0;
 }
 
+/* ".wh.NAME": NAME is deleted in this layer; overlayfs spells that as a
+ * 0:0 character device (overlayfs(5) "whiteouts"), owned like the entry. */
+static int
+unpack_whiteout(struct unpack *u, struct archive_entry *e, int pfd, const char *target,
+                const char *path, struct ctr_error **err)
+{
+        uid_t uid;
+        gid_t gid;
+        int r;
+
+        r = make_node(u, pfd, target, S_IFCHR | 0000, makedev(0, 0));
+        if (r < 0)
+                return unpack_error(err, -r, "entry `%s`: create whiteout for `%s`", path, target);
+        if (entry_owner(e, &uid, &gid) < 0)
+                return ctr_error_msg(err, ERANGE, "entry `%s`: invalid owner", path);
+        if (fchownat(pfd, target, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 && (u->as_root || errno != EPERM))
+                return unpack_error(err, errno, "entry `%s`: chown", path);
+        return 0;
+}
+
+/* ".wh..wh..opq": the directory hides everything below it in lower layers. */
+static int
+unpack_opaque(int pfd, const char *path, struct ctr_error **err)
+{
+        _cleanup_close_ int fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return unpack_error(err, errno, "entry `%s`: open directory", path);
+        if (fsetxattr(fd, OVERLAY_OPAQUE_XATTR, "y", 1, 0) < 0)
+                return unpack_error(err, errno, "entry `%s`: set %s", path, OVERLAY_OPAQUE_XATTR);
+        return 0;
+}
+
+/* Whiteout markers may only be the last component: a ".wh.X" directory
+ * with entries below it means nothing in OCI and would be a whiteout
+ * naming a path. Returns 0 or -EINVAL with *err set. */
+static int
+check_whiteout_components(const char *path, struct ctr_error **err)
+{
+        for (const char *p = path;;) {
+                size_t n = strcspn(p, "/");
+
+                if (p[n] == 0)
+                        return 0;
+                if (n >= WH_PREFIX_LEN && strncmp(p, WH_PREFIX, WH_PREFIX_LEN) == 0)
+                        return ctr_error_msg(err, EINVAL, "entry `%s`: whiteout `%.*s` used as a directory", path,
+                                             (int) n, p);
+                p += n + 1;
+        }
+}
+
 static int
 unpack_entry(struct unpack *u, struct archive *a, struct archive_entry *e, struct ctr_error **err)
 {
         const char *raw = archive_entry_pathname(e), *reason, *name;
-        _cleanup_free_ char *path = NULL, *parent = NULL;
-        _cleanup_close_ int pfd = -1;
+        _cleanup_free_ char *path = NULL;
         mode_t type = archive_entry_filetype(e);
         char *slash;
-        int r;
+        int pfd, r;
 
         r = archive_path_normalize(raw, &path, &reason);
         if (r < 0) /* raw may be PATH_MAX long: keep the message readable */
@@ -530,14 +647,34 @@ unpack_entry(struct unpack *u, struct archive *a, struct archive_entry *e, struc
                         return ctr_error_msg(err, EINVAL, "entry `%s`: empty name", raw);
                 return unpack_dir(u, e, -1, "", "", err);
         }
+        r = check_whiteout_components(path, err);
+        if (r < 0)
+                return r;
         slash = strrchr(path, '/');
-        parent = slash ? strndup(path, (size_t) (slash - path)) : strdup("");
-        if (!parent)
-                return unpack_error(err, ENOMEM, "entry `%s`", path);
         name = slash ? slash + 1 : path;
-        pfd = open_parent(u, parent, path, err);
+        if (slash)
+                *slash = 0; /* path is now the parent, until restored below */
+        pfd = get_parent(u, slash ? path : "", raw, err);
+        if (slash)
+                *slash = '/';
         if (pfd < 0)
                 return pfd;
+
+        if (strncmp(name, WH_PREFIX, WH_PREFIX_LEN) == 0) {
+                const char *target = name + WH_PREFIX_LEN;
+
+                if (strcmp(name, WH_OPAQUE) == 0)
+                        return unpack_opaque(pfd, path, err);
+                if (strncmp(target, WH_PREFIX, WH_PREFIX_LEN) == 0) {
+                        /* Other ".wh..wh.*" names are AUFS metadata (".wh..wh.plnk"). */
+                        log_debug("entry `%s`: skipping whiteout metadata", path);
+                        return 0;
+                }
+                if (!*target || strcmp(target, ".") == 0 || strcmp(target, "..") == 0)
+                        return ctr_error_msg(err, EINVAL, "entry `%s`: whiteout of `%s` is not allowed", path,
+                                             target);
+                return unpack_whiteout(u, e, pfd, target, path, err);
+        }
 
         if (archive_entry_hardlink(e))
                 return unpack_hardlink(u, e, pfd, name, path, err);
@@ -573,82 +710,134 @@ apply_dir_times(struct unpack *u)
         }
 }
 
+/* On a failure of the tar side: stops the reader. If the tar parser
+ * failed only because the reader did, the reader's error replaces ours:
+ * it says why ("gzip: unexpected end of file"). */
+static int
+unpack_fail(struct unpack *u, int r, struct ctr_error **err)
+{
+        _cleanup_error_ struct ctr_error *rerr = NULL;
+        int rr = layer_reader_end(u->reader, false, NULL, &rerr);
+
+        if (rr < 0 && u->reader_failed) {
+                if (err) {
+                        ctr_error_free(*err);
+                        *err = TAKE_PTR(rerr);
+                }
+                return rr;
+        }
+        return r;
+}
+
+static int
+check_expect(struct unpack *u, const struct image_unpack_expect *expect,
+             const struct image_unpack_result *got, struct ctr_error **err)
+{
+        if (!expect)
+                return 0;
+        if (expect->blob_digest && strcmp(expect->blob_digest, got->blob_digest) != 0)
+                return ctr_error_msg(err, EBADMSG, "%s: digest mismatch: expected %s, got %s", u->name,
+                                     expect->blob_digest, got->blob_digest);
+        if (expect->blob_size && expect->blob_size != got->blob_size)
+                return ctr_error_msg(err, EBADMSG, "%s: size mismatch: expected %llu bytes, got %llu",
+                                     u->name, (unsigned long long) expect->blob_size,
+                                     (unsigned long long) got->blob_size);
+        if (expect->diff_id && strcmp(expect->diff_id, got->diff_id) != 0)
+                return ctr_error_msg(err, EBADMSG, "%s: diff_id mismatch: expected %s, got %s", u->name,
+                                     expect->diff_id, got->diff_id);
+        return 0;
+}
+
 int
-image_unpack_tarball(const char *archive_path, const char *dest_dir, image_progress_fn progress,
-                     void *userdata, char ret_digest[static 7 + ID_HEX_LEN + 1], uint64_t *ret_size,
-                     struct ctr_error **err)
+image_unpack_layer(const char *blob_path, const char *dest_dir,
+                   const struct image_unpack_expect *expect, image_progress_fn progress,
+                   void *userdata, struct image_unpack_result *ret, struct ctr_error **err)
 {
         _cleanup_(unpack_freep) struct unpack *u = NULL;
         _cleanup_(archive_freep) struct archive *a = NULL;
+        _cleanup_free_ char *name = NULL;
+        struct image_unpack_result res = { 0 };
+        struct layer_reader_result rr;
         struct archive_entry *e;
-        uint8_t digest[SHA256_DIGEST_SIZE];
         char hex[SHA256_HEX_SIZE];
         size_t n_entries = 0;
-        struct stat st;
         int r;
 
+        if (expect && expect->blob_digest)
+                r = asprintf(&name, "layer blob %s", expect->blob_digest);
+        else
+                r = asprintf(&name, "`%s`", blob_path);
+        if (r < 0)
+                return ctr_error_msg(err, ENOMEM, "unpack `%s`: out of memory", blob_path);
         u = calloc(1, sizeof(*u));
         if (!u)
-                return unpack_error(err, ENOMEM, "unpack `%s`", archive_path);
-        u->archive_fd = u->root_fd = -1;
-        u->archive_path = archive_path;
-        u->progress = progress;
-        u->userdata = userdata;
+                return ctr_error_msg(err, ENOMEM, "unpack `%s`: out of memory", blob_path);
+        u->root_fd = u->parent_fd = -1;
+        u->name = name;
         u->as_root = geteuid() == 0;
-        sha256_init(&u->sha);
 
-        u->archive_fd = open(archive_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (u->archive_fd < 0)
-                return unpack_error(err, errno, "open `%s`", archive_path);
-        if (fstat(u->archive_fd, &st) < 0)
-                return unpack_error(err, errno, "stat `%s`", archive_path);
-        if (S_ISDIR(st.st_mode))
-                return ctr_error_msg(err, EISDIR, "`%s` is not a tar archive: it is a directory", archive_path);
-        u->total = S_ISREG(st.st_mode) ? (uint64_t) st.st_size : 0;
         u->root_fd = open(dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (u->root_fd < 0)
                 return unpack_error(err, errno, "open `%s`", dest_dir);
+        r = layer_reader_start(blob_path, name, expect ? expect->compression : IMAGE_COMPRESSION_ANY,
+                               progress, userdata, &u->reader, err);
+        if (r < 0)
+                return r;
 
         a = archive_read_new();
         if (!a)
-                return unpack_error(err, ENOMEM, "unpack `%s`", archive_path);
-        /* tar (ustar, pax, gnutar, v7) only, under any compression filter. */
-        if (archive_read_support_filter_all(a) < ARCHIVE_WARN ||
-            archive_read_support_format_tar(a) != ARCHIVE_OK)
-                return ctr_error_msg(err, EIO, "libarchive: %s", archive_error_string(a) ?: "setup failed");
+                return unpack_fail(u, unpack_error(err, ENOMEM, "unpack `%s`", blob_path), err);
+        /* tar (ustar, pax, gnutar, v7) only; decompression is the reader's. */
+        if (archive_read_support_format_tar(a) != ARCHIVE_OK)
+                return unpack_fail(u, ctr_error_msg(err, EIO, "libarchive: %s",
+                                                    archive_error_string(a) ?: "setup failed"), err);
         if (archive_read_open(a, u, NULL, read_cb, NULL) != ARCHIVE_OK)
-                return ctr_error_msg(err, EINVAL, "`%s` is not a tar archive: %s", archive_path,
-                                     archive_error_string(a) ?: "unknown error");
+                return unpack_fail(u, ctr_error_msg(err, EINVAL, "%s is not a tar archive: %s", name,
+                                                    archive_error_string(a) ?: "unknown error"), err);
         for (;;) {
                 r = archive_read_next_header(a, &e);
                 if (r == ARCHIVE_EOF)
                         break;
                 if (r < ARCHIVE_WARN) {
                         if (n_entries == 0)
-                                return ctr_error_msg(err, EINVAL, "`%s` is not a tar archive: %s", archive_path,
-                                                     archive_error_string(a) ?: "unknown error");
-                        return ctr_error_msg(err, EIO, "`%s`: read entry %zu: %s", archive_path, n_entries + 1,
-                                             archive_error_string(a) ?: "unknown error");
+                                r = ctr_error_msg(err, EINVAL, "%s is not a tar archive: %s", name,
+                                                  archive_error_string(a) ?: "unknown error");
+                        else
+                                r = ctr_error_msg(err, EIO, "%s: read entry %zu: %s", name, n_entries + 1,
+                                                  archive_error_string(a) ?: "unknown error");
+                        return unpack_fail(u, r, err);
                 }
                 n_entries++;
                 r = unpack_entry(u, a, e, err);
-                if (r < 0)
-                        return ctr_error_prefix(err, -r, "`%s`", archive_path);
+                if (r < 0) {
+                        if (!u->reader_failed) /* else the reader's error replaces ours */
+                                r = ctr_error_prefix(err, -r, "%s", name);
+                        return unpack_fail(u, r, err);
+                }
         }
-        if (n_entries == 0)
-                return ctr_error_msg(err, EINVAL, "`%s` is not a tar archive: no entries", archive_path);
-        r = drain(u, err);
+        /* n_entries may be 0: a tar end marker alone (libarchive rejects
+         * anything else at the first header) is an empty layer, as some
+         * tools write them (gzip'd 1024 zero bytes, diff_id sha256:5f70bf18...).
+         * The tar ended; the blob may not have: the digests cover all of it. */
+        r = layer_reader_end(u->reader, true, &rr, err);
         if (r < 0)
                 return r;
+
+        snprintf(res.blob_digest, sizeof(res.blob_digest), "sha256:%s", sha256_to_hex(rr.blob_digest, hex));
+        snprintf(res.diff_id, sizeof(res.diff_id), "sha256:%s", sha256_to_hex(rr.diff_id, hex));
+        res.blob_size = rr.blob_size;
+        res.size = u->size;
+        res.compression = blob_format_compression(rr.format);
+        r = check_expect(u, expect, &res, err);
+        if (r < 0)
+                return r;
+
         apply_dir_times(u);
-        /* The store commits the import right after this; make the tree
+        /* The store commits the layer right after this; make the tree
          * durable first, here in the worker. */
         if (syncfs(u->root_fd) < 0)
                 return unpack_error(err, errno, "sync `%s`", dest_dir);
-
-        sha256_final(&u->sha, digest);
-        snprintf(ret_digest, 7 + ID_HEX_LEN + 1, "sha256:%s", sha256_to_hex(digest, hex));
-        if (ret_size)
-                *ret_size = u->size;
+        if (ret)
+                *ret = res;
         return 0;
 }

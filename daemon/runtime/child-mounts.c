@@ -175,6 +175,152 @@ child_mount_propagation(struct child_ctx *ctx, struct ctr_error **err)
         return 0;
 }
 
+/* mount(2) copies at most one page of options. */
+#define MOUNT_DATA_MAX 4096
+
+/* Length of the longest directory prefix (up to and including a '/')
+ * shared by s and prefix[0..n). */
+static size_t
+common_dir_prefix(const char *s, const char *prefix, size_t n)
+{
+        size_t i = 0, dir = 0;
+
+        while (i < n && s[i] && s[i] == prefix[i]) {
+                if (s[i] == '/')
+                        dir = i + 1;
+                i++;
+        }
+        return dir;
+}
+
+/* The overlay options with every dir relative to *ret_base, the longest
+ * directory all of them share: many image layers under one store would
+ * not fit a page as absolute paths. */
+static int
+overlay_data_relative(const struct runtime_spec *s, char **ret_data, char **ret_base)
+{
+        const char *lower = s->overlay_lowerdir;
+        _cleanup_free_ char *base = NULL, *rel = NULL;
+        size_t n = strlen(lower), len = 0;
+        char *p;
+
+        /* The common prefix of every lower dir, the upper and the work dir. */
+        for (const char *c = lower; c; c = strchr(c, ':') ? strchr(c, ':') + 1 : NULL)
+                n = common_dir_prefix(c, lower, n);
+        if (s->overlay_upperdir) {
+                n = common_dir_prefix(s->overlay_upperdir, lower, n);
+                n = common_dir_prefix(s->overlay_workdir, lower, n);
+        }
+        if (n <= 1)
+                return -E2BIG;
+        base = strndup(lower, n);
+        rel = malloc(strlen(lower) + 1);
+        if (!base || !rel)
+                return -ENOMEM;
+        p = rel;
+        for (const char *c = lower; c;) {
+                const char *end = strchr(c, ':');
+                size_t l = end ? (size_t) (end - c) : strlen(c);
+                memcpy(p, c + n, l - n);
+                p += l - n;
+                *p++ = end ? ':' : 0;
+                c = end ? end + 1 : NULL;
+        }
+        if (s->overlay_upperdir)
+                len = (size_t) asprintf(ret_data, "lowerdir=%s,upperdir=%s,workdir=%s", rel,
+                                        s->overlay_upperdir + n, s->overlay_workdir + n);
+        else
+                len = (size_t) asprintf(ret_data, "lowerdir=%s", rel);
+        if (len == (size_t) -1)
+                return -ENOMEM;
+        if (len >= MOUNT_DATA_MAX) {
+                free(*ret_data);
+                *ret_data = NULL;
+                return -E2BIG;
+        }
+        *ret_base = TAKE_PTR(base);
+        return 0;
+}
+
+/* The new mount API's constants (linux/mount.h), under our own names:
+ * glibc >= 2.36 declares some of them as enum values in <sys/mount.h>. */
+#define CTL_FSOPEN_CLOEXEC 0x1
+#define CTL_FSCONFIG_SET_STRING 1
+#define CTL_FSCONFIG_CMD_CREATE 6
+#define CTL_FSMOUNT_CLOEXEC 0x1
+#define CTL_MOVE_MOUNT_F_EMPTY_PATH 0x4
+
+/* Linux >= 6.8: one "lowerdir+" per layer through fsconfig(2), so the
+ * number of layers is bounded by overlayfs (500), not by a page of mount
+ * options. -EINVAL from an older kernel that has no "lowerdir+". */
+static int
+mount_overlay_fsconfig(const struct runtime_spec *s)
+{
+        _cleanup_free_ char *lower = strdup(s->overlay_lowerdir);
+        _cleanup_close_ int fsfd = -1, mfd = -1;
+        char *save = NULL;
+
+        if (!lower)
+                return -ENOMEM;
+        fsfd = (int) syscall(SYS_fsopen, "overlay", CTL_FSOPEN_CLOEXEC);
+        if (fsfd < 0)
+                return -errno;
+        /* Top-most first, as in the lowerdir string. */
+        for (char *dir = strtok_r(lower, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
+                if (syscall(SYS_fsconfig, fsfd, CTL_FSCONFIG_SET_STRING, "lowerdir+", dir, 0) < 0)
+                        return -errno;
+        if (s->overlay_upperdir &&
+            (syscall(SYS_fsconfig, fsfd, CTL_FSCONFIG_SET_STRING, "upperdir", s->overlay_upperdir, 0) < 0 ||
+             syscall(SYS_fsconfig, fsfd, CTL_FSCONFIG_SET_STRING, "workdir", s->overlay_workdir, 0) < 0))
+                return -errno;
+        if (syscall(SYS_fsconfig, fsfd, CTL_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return -errno;
+        mfd = (int) syscall(SYS_fsmount, fsfd, CTL_FSMOUNT_CLOEXEC, 0);
+        if (mfd < 0)
+                return -errno;
+        if (syscall(SYS_move_mount, mfd, "", AT_FDCWD, s->root_path, CTL_MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                return -errno;
+        return 0;
+}
+
+static int
+mount_overlay(const struct runtime_spec *s, struct ctr_error **err)
+{
+        _cleanup_free_ char *data = NULL, *base = NULL;
+        int r;
+
+        if (s->overlay_upperdir)
+                r = asprintf(&data, "lowerdir=%s,upperdir=%s,workdir=%s", s->overlay_lowerdir,
+                             s->overlay_upperdir, s->overlay_workdir);
+        else
+                r = asprintf(&data, "lowerdir=%s", s->overlay_lowerdir);
+        if (r < 0)
+                return ctr_error_sys(err, ENOMEM, "mount the overlay");
+        if ((size_t) r >= MOUNT_DATA_MAX) {
+                r = mount_overlay_fsconfig(s);
+                if (r != -EINVAL && r != -ENOSYS)
+                        return r < 0 ? ctr_error_sys(err, -r, "mount `overlay` of %s on `%s`",
+                                                     "many layers", s->root_path) : 0;
+                free(TAKE_PTR(data));
+                r = overlay_data_relative(s, &data, &base);
+                if (r < 0)
+                        return ctr_error_msg(err, E2BIG, "mount `overlay` on `%s`: the image has too many "
+                                             "layers for one mount (lowerdir is %zu bytes)",
+                                             s->root_path, strlen(s->overlay_lowerdir));
+                /* overlayfs resolves relative dirs against the caller's cwd;
+                 * this process is the container's own and chdirs again later. */
+                if (chdir(base) < 0)
+                        return ctr_error_sys(err, errno, "chdir `%s`", base);
+        }
+        r = mount("overlay", s->root_path, "overlay", 0, data) < 0 ? -errno : 0;
+        if (base && chdir("/") < 0 && r == 0)
+                r = -errno;
+        if (r < 0)
+                return ctr_error_sys(err, -r, "mount `overlay` (%.200s%s) on `%s`", data,
+                                     strlen(data) > 200 ? "..." : "", s->root_path);
+        return 0;
+}
+
 /* Why here: the root must be a mount point for pivot_root(2), and the
  * overlay must exist before any spec mount is placed inside it. Mounted in
  * the container's namespace only: it dies with the container. */
@@ -185,18 +331,9 @@ child_mount_root(struct child_ctx *ctx, struct ctr_error **err)
         int fd;
 
         if (s->overlay_lowerdir) {
-                _cleanup_free_ char *data = NULL;
-                int r;
-
-                if (s->overlay_upperdir)
-                        r = asprintf(&data, "lowerdir=%s,upperdir=%s,workdir=%s", s->overlay_lowerdir,
-                                     s->overlay_upperdir, s->overlay_workdir);
-                else
-                        r = asprintf(&data, "lowerdir=%s", s->overlay_lowerdir);
+                int r = mount_overlay(s, err);
                 if (r < 0)
-                        return ctr_error_sys(err, ENOMEM, "mount the overlay");
-                if (mount("overlay", s->root_path, "overlay", 0, data) < 0)
-                        return ctr_error_sys(err, errno, "mount `overlay` (%s) on `%s`", data, s->root_path);
+                        return r;
         } else if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0) {
                 return ctr_error_sys(err, errno, "bind `%s` onto itself", s->root_path);
         }

@@ -570,6 +570,10 @@ parse_overlay(json_t *root, struct runtime_spec *s, struct ctr_error **err)
                 if ((*dst[i])[0] != '/' || strchr(*dst[i], ',') || (i > 0 && strchr(*dst[i], ':')))
                         return ctr_error_msg(err, EINVAL, "config.json: %s: `%s` must be absolute and contain no `,`%s",
                                              field, *dst[i], i > 0 ? " or `:`" : "");
+                for (const char *c = *dst[i]; i == 0 && (c = strchr(c, ':')); c++)
+                        if (c[1] != '/')
+                                return ctr_error_msg(err, EINVAL, "config.json: %s: `%s`: every `:`-separated dir must be absolute",
+                                                     field, *dst[i]);
         }
         if (n == 1 && s->overlay_lowerdir)
                 return 0; /* a read-only overlay of lower dirs alone is fine */

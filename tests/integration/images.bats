@@ -1,7 +1,11 @@
 #!/usr/bin/env bats
-# Images: import of plain and compressed rootfs tarballs, list, rm, rm of an
-# image in use, several names per image (untag vs delete), and bad imports
-# that must change nothing.
+# Images: import of plain and compressed rootfs tarballs, ids from the image
+# config, the shared layer store (rm keeps layers, prune sweeps them),
+# progress notifications, naming rules, list, rm, rm of an image in use,
+# several names per image (untag vs delete), concurrent imports sharing a
+# layer, and bad imports that must change nothing. OCI layouts and archives
+# in depth: images-oci.bats; hostile archives: images-hostile.bats; kill -9:
+# images-crash.bats.
 
 load helpers
 
@@ -33,6 +37,127 @@ distinct_tar() {
 remove_kind() {
         printf '{"jsonrpc":"2.0","id":1,"method":"image.remove","params":{"image":"%s"}}\n' "$1" |
                 rpc | jq -r '.error.data.kind // "none"'
+}
+
+# call METHOD PARAMS: one raw request; prints every line the daemon sends
+# (notifications, then the reply) until the reply.
+call() {
+        python3 - "$CTL_SOCK" "$1" "$2" <<'EOF'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(120)
+s.connect(sys.argv[1])
+s.sendall((json.dumps({"jsonrpc": "2.0", "id": 7, "method": sys.argv[2],
+                       "params": json.loads(sys.argv[3])}) + "\n").encode())
+buf = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        sys.exit("connection closed before the reply")
+    buf += chunk
+    while b"\n" in buf:
+        line, buf = buf.split(b"\n", 1)
+        print(line.decode())
+        if "id" in json.loads(line):
+            sys.exit(0)
+EOF
+}
+
+# The error kind of a raw request ($1 method, $2 params JSON), or "none".
+call_kind() {
+        call "$1" "$2" | tail -n 1 | jq -r '.error.data.kind // "none"'
+}
+
+# The result of a raw request ($1 method, $2 params JSON), compact.
+call_result() {
+        call "$1" "$2" | tail -n 1 | jq -c '.result'
+}
+
+# image.import over the raw API, every line until the reply. $1: params.
+import_lines() {
+        call image.import "$1"
+}
+
+# The OCI name of the host architecture.
+host_arch() {
+        case $(uname -m) in
+        x86_64) echo amd64 ;;
+        aarch64) echo arm64 ;;
+        armv7l | armv6l) echo arm ;;
+        i?86) echo 386 ;;
+        *) uname -m ;;
+        esac
+}
+
+# The image id a rootfs tarball gets: the sha256 of its synthesized config,
+# which names the tarball's diff_id (the sha256 of the uncompressed tar).
+rootfs_image_id() {
+        local diff_id
+        diff_id=sha256:$(sha256sum <"$1" | cut -d' ' -f1)
+        printf '{"architecture":"%s","config":{"Cmd":["sh"],"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]},"os":"linux","rootfs":{"diff_ids":["%s"],"type":"layers"}}' \
+                "$(host_arch)" "$diff_id" | sha256sum | cut -d' ' -f1
+}
+
+# mkoci DIR SPEC: an OCI image layout in DIR from SPEC, a JSON list of
+# images {"refs":[annotation names],"layers":[uncompressed tar paths]};
+# layers are gzip'd (mtime 0: the same tar gives the same blob).
+mkoci() {
+        python3 - "$1" "$2" "$(host_arch)" <<'EOF'
+import gzip, hashlib, json, os, sys
+out, spec, arch = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+os.makedirs(out + "/blobs/sha256", exist_ok=True)
+def blob(data):
+    d = hashlib.sha256(data).hexdigest()
+    with open(f"{out}/blobs/sha256/{d}", "wb") as f:
+        f.write(data)
+    return {"digest": "sha256:" + d, "size": len(data)}
+manifests = []
+for n, img in enumerate(spec):
+    layers, diff_ids = [], []
+    for path in img["layers"]:
+        raw = open(path, "rb").read()
+        diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
+        d = blob(gzip.compress(raw, compresslevel=1, mtime=0))
+        d["mediaType"] = "application/vnd.oci.image.layer.v1.tar+gzip"
+        layers.append(d)
+    config = {"architecture": arch, "os": "linux", "created": "2024-05-06T07:08:09Z",
+              "config": {"Cmd": ["sh"], "Labels": {"n": str(n)}},
+              "rootfs": {"type": "layers", "diff_ids": diff_ids}}
+    c = blob(json.dumps(config).encode())
+    c["mediaType"] = "application/vnd.oci.image.config.v1+json"
+    m = blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                         "config": c, "layers": layers}).encode())
+    m["mediaType"] = "application/vnd.oci.image.manifest.v1+json"
+    for ref in img.get("refs") or [None]:
+        e = dict(m)
+        if ref:
+            e["annotations"] = {"org.opencontainers.image.ref.name": ref}
+        manifests.append(e)
+with open(out + "/oci-layout", "w") as f:
+    json.dump({"imageLayoutVersion": "1.0.0"}, f)
+with open(out + "/index.json", "w") as f:
+    json.dump({"schemaVersion": 2, "manifests": manifests}, f)
+EOF
+}
+
+# big_tar NAME MIB: a tar of MIB MiB of random data (a layer that takes a
+# moment to unpack).
+big_tar() {
+        mkdir -p "$TMP/big-$1"
+        head -c "$(($2 * 1024 * 1024))" /dev/urandom >"$TMP/big-$1/data"
+        tar -C "$TMP/big-$1" --owner=0 --group=0 -cf "$TMP/big-$1.tar" ./data
+        echo "$TMP/big-$1.tar"
+}
+
+# Entries named .tmp-* in the store's images/ and layers/.
+store_tmp() {
+        find "$TMP/root/images" "$TMP/root/layers" -mindepth 1 -maxdepth 1 -name '.tmp-*'
+}
+
+# Committed layers, one diff_id hex per line.
+store_layers() {
+        find "$TMP/root/layers" -mindepth 1 -maxdepth 1 -regextype egrep -regex '.*/[0-9a-f]{64}' \
+                -printf '%f\n' | sort
 }
 
 @test "busybox:latest imported by setup is listed" {
@@ -141,14 +266,18 @@ remove_kind() {
 }
 
 @test "import of a non-tar file fails clearly and adds nothing" {
-        local before
+        local before layers
         before=$(image_refs)
+        layers=$(store_layers)
         head -c 4096 /dev/urandom >"$TMP/junk.tar"
         run containerctl image import "$TMP/junk.tar" junk:1
         [[ $status -ne 0 ]]
         [[ -n $output ]]
         [[ $(image_refs) == "$before" ]]
-        # No half-unpacked layer directories left behind either.
+        [[ $(call_kind image.import "{\"path\":\"$TMP/junk.tar\"}") == invalid_params ]]
+        # No half-unpacked layer or temp directories left behind either.
+        [[ $(store_layers) == "$layers" ]]
+        [[ -z $(store_tmp) ]]
         run containerctl run --rm junk:1 true
         [[ $status -ne 0 ]]
 }
@@ -160,6 +289,7 @@ remove_kind() {
         [[ $status -ne 0 ]]
         grep -qF "does-not-exist.tar" <<<"$output"
         [[ $(image_refs) == "$before" ]]
+        [[ $(call_kind image.import "{\"path\":\"$TMP/does-not-exist.tar\",\"name\":\"missing\"}") == invalid_params ]]
 }
 
 @test "image list shows one row per name and --json each image once with its refs" {
@@ -294,4 +424,264 @@ remove_kind() {
         run containerctl image list --json
         [[ $(jq -c --arg id "$id" '.[] | select(.id == $id) | .refs' <<<"$output") == '["keep:1","keep:2"]' ]]
         containerctl image rm keep:1 keep:2 >/dev/null
+}
+
+@test "a rootfs tarball's id is the sha256 of its config; the same tar re-imported or gzip'd is the same image" {
+        local tar id
+        tar=$(distinct_tar sameid)
+        id=$(rootfs_image_id "$tar")
+        containerctl image import "$tar" sameid:1 >/dev/null
+        [[ $(image_id_of sameid:1) == "$id" ]]
+        # Same tar again, and gzip'd: same diff_id, same config, same image.
+        containerctl image import "$tar" sameid:2 >/dev/null
+        gzip -1 -c "$tar" >"$TMP/sameid.tar.gz"
+        containerctl image import "$TMP/sameid.tar.gz" sameid:3 >/dev/null
+        [[ $(image_id_of sameid:2) == "$id" && $(image_id_of sameid:3) == "$id" ]]
+        run containerctl image list --json
+        [[ $(jq -c --arg id "$id" '.[] | select(.id == $id) | [.refs, .layers]' <<<"$output") == \
+                '[["sameid:1","sameid:2","sameid:3"],1]' ]]
+        # One layer in the store, named by the tar's sha256.
+        [[ -d $TMP/root/layers/$(sha256sum <"$tar" | cut -d' ' -f1)/diff ]]
+        containerctl image rm sameid:1 sameid:2 sameid:3 >/dev/null
+}
+
+@test "inspect shows the OCI config, the layers and their dirs" {
+        local tar diff
+        tar=$(distinct_tar insp)
+        diff=$(sha256sum <"$tar" | cut -d' ' -f1)
+        containerctl image import "$tar" insp:1 >/dev/null
+        run call_result image.inspect '{"image":"insp:1"}'
+        assert_status 0
+        echo "$output"
+        jq -e --arg d "sha256:$diff" --arg dir "$TMP/root/layers/$diff/diff" --arg arch "$(host_arch)" '
+                .architecture == $arch and .os == "linux" and .manifest_digest == null and
+                .history == [] and .config.config.Cmd == ["sh"] and
+                .config.rootfs.diff_ids == [$d] and
+                (.layers | length) == 1 and .layers[0].diff_id == $d and
+                .layers[0].dir == $dir and (.layers[0].digest | startswith("sha256:")) and
+                .layers[0].media_type == "application/vnd.oci.image.layer.v1.tar" and
+                .layers[0].blob_size > 0 and .layers[0].size == .size and .size > 0' <<<"$output"
+        run containerctl run --rm insp:1 cat /marker
+        assert_status 0
+        [[ $output == insp ]]
+        containerctl image rm insp:1 >/dev/null
+}
+
+@test "a rootfs tarball imported without a name is dangling" {
+        local tar id
+        tar=$(distinct_tar noname)
+        id=$(rootfs_image_id "$tar")
+        run call_result image.import "{\"path\":\"$tar\"}"
+        assert_status 0
+        [[ $(jq -r '"\(.id) \(.ref) \(.refs | length)"' <<<"$output") == "$id <none>:<none> 0" ]]
+        containerctl image rm "$id" >/dev/null
+}
+
+@test "bad import params are invalid_params and change nothing" {
+        local before
+        before=$(image_refs)
+        [[ $(call_kind image.import '{"path":"relative.tar","name":"x"}') == invalid_params ]]
+        [[ $(call_kind image.import "{\"path\":\"$CTL_IMAGE_TAR\",\"tag\":\"1\"}") == invalid_params ]]
+        [[ $(call_kind image.import "{\"path\":\"$CTL_IMAGE_TAR\",\"name\":\"Bad Name\"}") == invalid_params ]]
+        [[ $(call_kind image.import "{\"path\":\"$CTL_IMAGE_TAR\",\"name\":\"x\",\"tag\":\"1\",\"all\":true}") == invalid_params ]]
+        [[ $(call_kind image.import "{\"path\":\"$CTL_IMAGE_TAR\",\"all\":true}") == invalid_params ]]
+        [[ $(call_kind image.import '{"path":"/dev/null","name":"x"}') == invalid_params ]]
+        [[ $(call_kind image.import "{\"path\":\"$CTL_IMAGE_TAR\",\"all\":1}") == invalid_params ]]
+        [[ $(image_refs) == "$before" ]]
+        [[ -z $(store_tmp) ]]
+}
+
+@test "import reports progress per layer before the reply" {
+        local tar lines
+        tar=$(distinct_tar progress)
+        lines=$(import_lines "{\"path\":\"$tar\",\"name\":\"progress\"}")
+        echo "$lines"
+        # The archive is read first, then its one layer is unpacked.
+        jq -se '[.[] | select(.method == "image.import.progress") | .params] as $n |
+                ($n | map(select(.status == "reading")) | length) >= 1 and
+                ($n | map(select(.status == "unpacking")) | length) >= 1 and
+                ($n | map(select(.status == "done")) | length) == 1 and
+                ($n | map(select(.status == "done"))[0] |
+                        .image == 1 and .images == 1 and .layer == 1 and .layers == 1 and
+                        .digest == "" and .bytes == .total and .total > 0)' <<<"$lines"
+        [[ $(tail -n 1 <<<"$lines" | jq -r .result.ref) == progress:latest ]]
+        grep -q "layer sha256:$(sha256sum <"$tar" | cut -d' ' -f1): unpacked [0-9]* bytes in [0-9]* ms" \
+                "$TMP/daemon.log"
+        containerctl image rm progress >/dev/null
+}
+
+@test "image rm keeps the layers; prune removes dangling images and unused layers" {
+        local tar diff id used used_id used_diff res
+        tar=$(distinct_tar prune)
+        diff=$(sha256sum <"$tar" | cut -d' ' -f1)
+        containerctl image import "$tar" prune:1 >/dev/null
+        id=$(image_id_of prune:1)
+        # A dangling image a container uses: prune keeps it and its layer.
+        used=$(distinct_tar prune-used)
+        used_diff=$(sha256sum <"$used" | cut -d' ' -f1)
+        containerctl image import "$used" prune-used:1 >/dev/null
+        used_id=$(image_id_of prune-used:1)
+        containerctl create --name prune-c prune-used:1 cat /marker >/dev/null
+        containerctl image import "$(distinct_tar prune-other)" prune-used:1 >/dev/null
+        containerctl image rm prune:1 >/dev/null
+        [[ ! -e $TMP/root/images/$id && -d $TMP/root/layers/$diff/diff ]]
+        res=$(call_result image.prune '{}')
+        echo "$res"
+        jq -e --arg u "$used_id" '(.images_deleted | index($u)) == null and .layers_deleted >= 1 and
+                .space_reclaimed > 0' <<<"$res"
+        [[ ! -e $TMP/root/layers/$diff ]]
+        [[ -d $TMP/root/images/$used_id && -d $TMP/root/layers/$used_diff/diff ]]
+        [[ -z $(store_tmp) ]]
+        run containerctl start -a prune-c
+        assert_status 0
+        [[ $output == prune-used ]]
+        containerctl rm prune-c >/dev/null
+        # Now the dangling image goes, and its layer with it.
+        res=$(call_result image.prune '{}')
+        echo "$res"
+        jq -e --arg u "$used_id" '.images_deleted == [$u] and .layers_deleted == 1 and
+                .space_reclaimed > 0' <<<"$res"
+        [[ ! -e $TMP/root/layers/$used_diff && ! -e $TMP/root/images/$used_id ]]
+        # Images with names are untouched and still run.
+        run containerctl run --rm busybox true
+        assert_status 0
+        res=$(call_result image.prune '{}')
+        jq -e '.images_deleted == [] and .layers_deleted == 0 and .space_reclaimed == 0' <<<"$res"
+        containerctl image rm prune-used:1 >/dev/null
+}
+
+@test "prune keeps the layers of an image removed with force while its container exists" {
+        local tar diff
+        tar=$(distinct_tar forcekeep)
+        diff=$(sha256sum <"$tar" | cut -d' ' -f1)
+        containerctl image import "$tar" forcekeep:1 >/dev/null
+        containerctl create --name forcekeep-c forcekeep:1 cat /marker >/dev/null
+        containerctl image rm -f forcekeep:1 >/dev/null
+        call_result image.prune '{}' >/dev/null
+        [[ -d $TMP/root/layers/$diff/diff ]]
+        run containerctl start -a forcekeep-c
+        assert_status 0
+        [[ $output == forcekeep ]]
+        containerctl rm forcekeep-c >/dev/null
+        call_result image.prune '{}' >/dev/null
+        [[ ! -e $TMP/root/layers/$diff ]]
+}
+
+@test "leftovers of unfinished imports are removed at start; layers survive" {
+        local layers
+        layers=$(store_layers)
+        mkdir -p "$TMP/root/layers/.tmp-crashed/diff/x" "$TMP/root/images/.tmp-crashed/blobs" \
+                "$TMP/root/layers/.tmp-rm-crashed/diff"
+        ctl_daemon_restart
+        [[ -z $(store_tmp) ]]
+        [[ $(store_layers) == "$layers" ]]
+        run containerctl run --rm busybox true
+        assert_status 0
+}
+
+@test "a layout with two images needs --all; --all imports both with their names" {
+        local base a b lines
+        base=$(distinct_tar oci-base)
+        a=$(distinct_tar oci-a)
+        b=$(distinct_tar oci-b)
+        mkoci "$TMP/two-images" "[{\"refs\":[\"1.0\"],\"layers\":[\"$base\",\"$a\"]},
+                                 {\"refs\":[\"other/img:2\"],\"layers\":[\"$base\",\"$b\"]}]"
+        run call_kind image.import "{\"path\":\"$TMP/two-images\"}"
+        [[ $output == invalid_params ]]
+        run containerctl image import "$TMP/two-images"
+        assert_error
+        grep -qF "holds 2 images (two-images:1.0, other/img:2): pass --all" <<<"$output"
+        [[ -z $(store_tmp) ]]
+        lines=$(import_lines "{\"path\":\"$TMP/two-images\",\"all\":true}")
+        echo "$lines"
+        [[ $(tail -n 1 <<<"$lines" | jq -c '[.result.images[].ref]') == '["two-images:1.0","other/img:2"]' ]]
+        [[ $(tail -n 1 <<<"$lines" | jq -c '[.result.images[].layers]') == '[2,2]' ]]
+        # The shared base layer is unpacked once; the second image finds it.
+        jq -se '[.[] | select(.method) | .params | select(.image == 2 and .layer == 1) | .status] |
+                index("exists") != null' <<<"$lines"
+        [[ $(grep -c "layer sha256:$(sha256sum <"$base" | cut -d' ' -f1): unpacking" "$TMP/daemon.log") == 1 ]]
+        run containerctl run --rm other/img:2 cat /marker
+        assert_status 0
+        [[ $output == oci-b ]]
+        # With --all, NAME is the repository for bare tags.
+        run call_result image.import "{\"path\":\"$TMP/two-images\",\"name\":\"repo\",\"all\":true}"
+        [[ $(jq -c '[.images[].refs]' <<<"$output") == '[["two-images:1.0","repo:1.0"],["other/img:2"]]' ]]
+        # A single image named on the command line takes that name only (it
+        # is the first image above: same config, same id).
+        mkoci "$TMP/one-image" "[{\"refs\":[\"9\"],\"layers\":[\"$base\",\"$a\"]}]"
+        run call_result image.import "{\"path\":\"$TMP/one-image\",\"name\":\"single\"}"
+        [[ $(jq -c '.refs' <<<"$output") == '["two-images:1.0","repo:1.0","single:latest"]' ]]
+        run call_result image.import "{\"path\":\"$TMP/one-image\"}"
+        [[ $(jq -c '.refs' <<<"$output") == '["two-images:1.0","repo:1.0","single:latest","one-image:9"]' ]]
+        containerctl image rm -f "$(jq -r .id <<<"$output")" >/dev/null
+        containerctl image rm other/img:2 >/dev/null
+}
+
+@test "concurrent imports of images sharing a layer unpack it once" {
+        local big small1 small2 diff out1 out2
+        big=$(big_tar shared 48)
+        diff=$(sha256sum <"$big" | cut -d' ' -f1)
+        small1=$(distinct_tar conc-1)
+        small2=$(distinct_tar conc-2)
+        mkoci "$TMP/conc-1" "[{\"refs\":[\"conc:1\"],\"layers\":[\"$big\",\"$small1\"]}]"
+        mkoci "$TMP/conc-2" "[{\"refs\":[\"conc:2\"],\"layers\":[\"$big\",\"$small2\"]}]"
+        import_lines "{\"path\":\"$TMP/conc-1\"}" >"$TMP/conc-1.out" &
+        import_lines "{\"path\":\"$TMP/conc-2\"}" >"$TMP/conc-2.out" &
+        wait
+        out1=$(cat "$TMP/conc-1.out")
+        out2=$(cat "$TMP/conc-2.out")
+        echo "$out1"
+        echo "$out2"
+        [[ $(tail -n 1 <<<"$out1" | jq -r .result.ref) == conc:1 ]]
+        [[ $(tail -n 1 <<<"$out2" | jq -r .result.ref) == conc:2 ]]
+        [[ $(grep -c "layer sha256:$diff: unpacking" "$TMP/daemon.log") == 1 ]]
+        # The one that did not unpack it waited for the other (or found it done).
+        cat "$TMP/conc-1.out" "$TMP/conc-2.out" |
+                jq -se '[.[] | select(.method) | .params | select(.layer == 1) | .status] |
+                        (index("waiting") != null or index("exists") != null) and
+                        (map(select(. == "done")) | length) == 1'
+        [[ -z $(store_tmp) ]]
+        containerctl image rm conc:1 conc:2 >/dev/null
+        call_result image.prune '{}' >/dev/null
+        [[ ! -e $TMP/root/layers/$diff ]]
+}
+
+@test "an import waiting for a layer unpacks it itself when the other import fails" {
+        local big small diff blob out_a out_b pid_a
+        big=$(big_tar waitfail 128)
+        diff=$(sha256sum <"$big" | cut -d' ' -f1)
+        small=$(distinct_tar waitfail)
+        # wf-bad unpacks the big layer first; wf-good gets there after its
+        # small first layer, while wf-bad is still at it.
+        mkoci "$TMP/wf-bad" "[{\"refs\":[\"wf:bad\"],\"layers\":[\"$big\"]}]"
+        mkoci "$TMP/wf-good" "[{\"refs\":[\"wf:good\"],\"layers\":[\"$small\",\"$big\"]}]"
+        # Corrupt the big blob of wf-bad near its end (same size: the source
+        # reads fine, the unpack fails on the checksum at the very end).
+        blob=$(jq -r '.manifests[0].digest' "$TMP/wf-bad/index.json")
+        blob=$(jq -r '.layers[0].digest' "$TMP/wf-bad/blobs/sha256/${blob#sha256:}")
+        blob=$TMP/wf-bad/blobs/sha256/${blob#sha256:}
+        printf '\xff\xfe\xfd' | dd of="$blob" bs=1 seek=$(($(stat -c %s "$blob") - 4096)) conv=notrunc status=none
+        import_lines "{\"path\":\"$TMP/wf-bad\"}" >"$TMP/wf-bad.out" &
+        pid_a=$!
+        out_b=$(import_lines "{\"path\":\"$TMP/wf-good\"}")
+        wait "$pid_a"
+        out_a=$(cat "$TMP/wf-bad.out")
+        echo "$out_a"
+        echo "$out_b"
+        [[ $(tail -n 1 <<<"$out_a" | jq -r .error.data.kind) == invalid_params ]]
+        [[ $(tail -n 1 <<<"$out_b" | jq -r .result.ref) == wf:good ]]
+        grep -q "layer sha256:$diff: unpacking $TMP/wf-good/" "$TMP/daemon.log"
+        [[ -z $(store_tmp) ]]
+        run containerctl run --rm wf:good cat /marker
+        assert_status 0
+        [[ $output == waitfail ]]
+        containerctl image rm wf:good >/dev/null
+        # If wf-good's read or first layer were slower than wf-bad's whole
+        # 128 MiB unpack, there was nothing to wait for.
+        if ! jq -se '[.[] | select(.method) | .params | select(.layer == 2) | .status] |
+                     index("waiting") != null' <<<"$out_b" >/dev/null; then
+                skip "the failing import ended before the other one reached the layer"
+        fi
+        jq -se '[.[] | select(.method) | .params | select(.layer == 2) | .status] |
+                index("waiting") < index("unpacking") and index("done") != null' <<<"$out_b"
 }

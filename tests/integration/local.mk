@@ -3,6 +3,10 @@
 # binaries of this build dir. The static probe goes into the test image.
 INTEGRATION_TESTS = \
 	tests/integration/images.bats \
+	tests/integration/images-oci.bats \
+	tests/integration/images-hostile.bats \
+	tests/integration/images-crash.bats \
+	tests/integration/images-layers.bats \
 	tests/integration/run.bats \
 	tests/integration/lifecycle.bats \
 	tests/integration/addressing.bats \
@@ -19,6 +23,10 @@ INTEGRATION_TESTS = \
 EXTRA_DIST += \
 	$(INTEGRATION_TESTS) \
 	tests/integration/helpers.bash \
+	tests/integration/oci-build.bash \
+	tests/integration/treecmp.py \
+	tests/integration/mkhostile.py \
+	tests/integration/mklayers.py \
 	tests/integration/rpc.py \
 	tests/integration/stream.py \
 	tests/integration/notify-listen.py \

@@ -1,7 +1,8 @@
 /* Unit tests for client/args.c: run/create option parsing (the "+"
  * behaviour that keeps the container's own flags), -e, -u, -w and the -v
- * mount spec, the container.create params built from them, and the option
- * sets the commands share. */
+ * mount spec, --entrypoint/--stop-signal/--label, the container.create
+ * params built from them, `image import|history|prune` arguments, and the
+ * option sets the commands share. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -232,6 +233,168 @@ test_console_args(void)
         ok(args_parse_log_time("", 0, &v) == -EINVAL, "empty time rejected");
 }
 
+/* --entrypoint, --stop-signal and --label/-l, and the params they give. */
+static void
+test_image_config_args(void)
+{
+        char *a1[] = { "run", "--entrypoint", "/bin/sh", "--stop-signal", "quit", "-l", "a=1",
+                       "--label", "b=x=y", "--label", "a=2", "-l", "empty=", "busybox", "-c",
+                       "echo", NULL };
+        char *a2[] = { "create", "--entrypoint", "", "--stop-signal", "9", "busybox", NULL };
+        char *a3[] = { "run", "busybox", NULL };
+        char *a4[] = { "run", "--label", "novalue", "busybox", NULL };
+        char *a5[] = { "run", "-l", "=v", "busybox", NULL };
+        char *a6[] = { "run", "--stop-signal", "SIGNOPE", "busybox", NULL };
+        char *a7[] = { "run", "--stop-signal", "", "busybox", NULL };
+        char *a8[] = { "run", "--label", "k=\xff", "busybox", NULL };
+        char *a9[] = { "run", "--entrypoint", NULL };
+        char *a10[] = { "run", "--stop-signal", "40", "busybox", NULL };
+        struct create_opts o;
+        char *msg = NULL;
+        json_t *p, *l, *want;
+
+        ok(parse(a1, ARGC(a1), true, &o, &msg) == 0, "run --entrypoint --stop-signal --label");
+        p = create_opts_to_params(&o, NULL);
+        l = json_object_get(p, "labels");
+        want = json_pack("[s]", "/bin/sh");
+        ok(p && json_equal(json_object_get(p, "entrypoint"), want), "--entrypoint /bin/sh: one word");
+        json_decref(want);
+        is_str(json_string_value(json_object_get(p, "stop_signal")), "SIGQUIT",
+               "--stop-signal quit sent as SIGQUIT");
+        is_int(json_object_size(l), 3, "three labels");
+        is_str(json_string_value(json_object_get(l, "a")), "2", "a later label wins");
+        is_str(json_string_value(json_object_get(l, "b")), "x=y", "the value keeps its '='");
+        is_str(json_string_value(json_object_get(l, "empty")), "", "an empty value is fine");
+        want = json_pack("[s, s]", "-c", "echo");
+        ok(json_equal(json_object_get(p, "command"), want),
+           "the command stays the arguments after the image");
+        json_decref(want);
+        json_decref(p);
+        create_opts_done(&o);
+
+        ok(parse(a2, ARGC(a2), false, &o, &msg) == 0, "create --entrypoint ''");
+        p = create_opts_to_params(&o, NULL);
+        l = json_object_get(p, "entrypoint");
+        ok(json_is_array(l) && json_array_size(l) == 0, "--entrypoint '' clears: []");
+        is_str(json_string_value(json_object_get(p, "stop_signal")), "SIGKILL", "--stop-signal 9");
+        ok(!json_object_get(p, "labels"), "no labels");
+        json_decref(p);
+        create_opts_done(&o);
+
+        ok(parse(a3, ARGC(a3), true, &o, &msg) == 0, "run without them");
+        p = create_opts_to_params(&o, NULL);
+        ok(p && !json_object_get(p, "entrypoint") && !json_object_get(p, "stop_signal") &&
+                   !json_object_get(p, "labels"),
+           "no entrypoint, stop_signal or labels unless given");
+        json_decref(p);
+        create_opts_done(&o);
+
+        bad(a4, ARGC(a4), true, "invalid label 'novalue': expected KEY=VALUE", "label without =");
+        bad(a5, ARGC(a5), true, "invalid label '=v': the key is empty", "label with empty key");
+        bad(a6, ARGC(a6), true, "invalid stop signal 'SIGNOPE'", "unknown stop signal");
+        bad(a7, ARGC(a7), true, "invalid stop signal ''", "empty stop signal");
+        bad(a8, ARGC(a8), true, "not valid UTF-8", "label not UTF-8");
+        bad(a9, ARGC(a9), true, "option '--entrypoint' needs an argument", "--entrypoint alone");
+        ok(parse(a10, ARGC(a10), true, &o, &msg) == 0 &&
+                   strspn(o.stop_signal, "0123456789") == strlen(o.stop_signal),
+           "a signal without a name is sent as its number: %s", o.stop_signal);
+        create_opts_done(&o);
+}
+
+static void
+import_ok(char **argv, int argc, const char *path, const char *name, const char *tag, bool all,
+          bool quiet, const char *what)
+{
+        struct args_import o = {};
+        struct ctr_error *err = NULL;
+        int r = args_parse_import(argc, argv, &o, &err);
+
+        ok(r == 0 && strcmp(o.path, path) == 0 &&
+                   (name ? o.name && strcmp(o.name, name) == 0 : !o.name) &&
+                   (tag ? o.tag && strcmp(o.tag, tag) == 0 : !o.tag) && o.all == all &&
+                   o.quiet == quiet,
+           "%s", what);
+        if (err)
+                printf("#   %s\n", err->message);
+        ctr_error_free(err);
+        args_import_done(&o);
+}
+
+static void
+import_bad(char **argv, int argc, const char *needle)
+{
+        struct args_import o = {};
+        struct ctr_error *err = NULL;
+        int r = args_parse_import(argc, argv, &o, &err);
+
+        ok(r == -EINVAL && err && strstr(err->message, needle), "import refused: %s",
+           err ? err->message : "(none)");
+        ctr_error_free(err);
+        args_import_done(&o);
+}
+
+static void
+test_import_args(void)
+{
+        char *i1[] = { "image import", "a.tar", NULL };
+        char *i2[] = { "image import", "a.tar", "alpine:3", NULL };
+        char *i3[] = { "image import", "dir", "--all", "-q", NULL };
+        char *i4[] = { "image import", "--quiet", "dir", "repo", "--all", NULL };
+        char *i5[] = { "image import", "a.tar", "localhost:5000/x", NULL };
+        char *i6[] = { "image import", "a.tar", "localhost:5000/x:1", NULL };
+        char *i7[] = { "image import", NULL };
+        char *i8[] = { "image import", "a", "b", "c", NULL };
+        char *i9[] = { "image import", "a.tar", "x:", NULL };
+        char *i10[] = { "image import", "a.tar", ":1", NULL };
+        char *i11[] = { "image import", "dir", "repo:1", "--all", NULL };
+        char *i12[] = { "image import", "--bogus", "a.tar", NULL };
+        char *i13[] = { "image import", "", NULL };
+        char *i14[] = { "image import", "--", "-weird.tar", NULL };
+        char *i15[] = { "image import", "-h", NULL };
+        char *h1[] = { "image history", "--no-trunc", "busybox", NULL };
+        char *h2[] = { "image history", NULL };
+        char *h3[] = { "image history", "a", "b", NULL };
+        char *p1[] = { "image prune", "-f", "--json", NULL };
+        char *p2[] = { "image prune", "x", NULL };
+        struct args_import io = {};
+        struct args_history ho;
+        struct ctr_error *err = NULL;
+        bool json;
+
+        import_ok(i1, ARGC(i1), "a.tar", NULL, NULL, false, false, "import PATH: no name");
+        import_ok(i2, ARGC(i2), "a.tar", "alpine", "3", false, false, "import PATH NAME:TAG");
+        import_ok(i3, ARGC(i3), "dir", NULL, NULL, true, true, "import PATH --all -q");
+        import_ok(i4, ARGC(i4), "dir", "repo", NULL, true, true, "options anywhere, NAME with --all");
+        import_ok(i5, ARGC(i5), "a.tar", "localhost:5000/x", NULL, false, false,
+                  "a registry port is not a tag");
+        import_ok(i6, ARGC(i6), "a.tar", "localhost:5000/x", "1", false, false,
+                  "registry:port/name:tag");
+        import_ok(i14, ARGC(i14), "-weird.tar", NULL, NULL, false, false, "-- before a path");
+        import_bad(i7, ARGC(i7), "image import requires 1 or 2 arguments: PATH [NAME[:TAG]]");
+        import_bad(i8, ARGC(i8), "requires 1 or 2 arguments");
+        import_bad(i9, ARGC(i9), "invalid image name 'x:'");
+        import_bad(i10, ARGC(i10), "invalid image name ':1'");
+        import_bad(i11, ARGC(i11), "with --all, NAME is a repository without a tag");
+        import_bad(i12, ARGC(i12), "image import: unknown option '--bogus'");
+        import_bad(i13, ARGC(i13), "the path is empty");
+        ok(args_parse_import(ARGC(i15), i15, &io, &err) == 1, "import -h");
+
+        ok(args_parse_history(ARGC(h1), h1, &ho, &err) == 0 && ho.no_trunc && !ho.json &&
+                   strcmp(h1[optind], "busybox") == 0,
+           "history --no-trunc IMAGE");
+        ok(args_parse_history(ARGC(h2), h2, &ho, &err) == -EINVAL && err &&
+                   strcmp(err->message, "image history requires exactly 1 argument (an image)") == 0,
+           "history needs an image: %s", err ? err->message : "(none)");
+        ctr_error_free(TAKE_PTR(err));
+        ok(args_parse_history(ARGC(h3), h3, &ho, &err) == -EINVAL, "history takes one image");
+        ctr_error_free(TAKE_PTR(err));
+        ok(args_parse_prune(ARGC(p1), p1, &json, &err) == 0 && json, "prune -f --json");
+        ok(args_parse_prune(ARGC(p2), p2, &json, &err) == -EINVAL && err &&
+                   strcmp(err->message, "image prune takes no arguments") == 0,
+           "prune takes no arguments: %s", err ? err->message : "(none)");
+        ctr_error_free(TAKE_PTR(err));
+}
+
 /* The shared option sets: args_parse_targets, args_parse_list,
  * args_parse_attach and the getopt messages of args_option_error. */
 static void
@@ -318,5 +481,7 @@ main(void)
         test_mount_spec();
         test_console_args();
         test_shared_options();
+        test_image_config_args();
+        test_import_args();
         return tap_done();
 }

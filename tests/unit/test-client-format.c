@@ -1,5 +1,6 @@
-/* Unit tests for client/format.c and output.c: durations, sizes, the
- * status column, RFC 3339 parsing, truncation, table alignment and the
+/* Unit tests for client/format.c and output.c: durations, sizes (decimal,
+ * and binary for progress), the status column, RFC 3339 parsing,
+ * truncation, table alignment and the
  * three forms of a listing. */
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +27,15 @@ size(uint64_t b, const char *want)
         char buf[64];
 
         format_size(b, buf, sizeof(buf));
+        is_str(buf, want, want);
+}
+
+static void
+bsize(uint64_t b, const char *sep, const char *want)
+{
+        char buf[64];
+
+        format_size_binary(b, sep, buf, sizeof(buf));
         is_str(buf, want, want);
 }
 
@@ -107,6 +117,15 @@ main(void)
         size(4194304, "4.19MB");
         size(1500000000, "1.5GB");
         size(123456789012345, "123TB");
+        size(7400000, "7.4MB");
+
+        bsize(0, "", "0B");
+        bsize(1023, " ", "1023 B");
+        bsize(1024, "", "1.0KiB");
+        bsize(47290777, "", "45.1MiB");
+        bsize(100 * 1024 * 1024, " ", "100.0 MiB");
+        bsize(1048575, "", "1.0MiB"); /* not "1024.0KiB" */
+        bsize(3ULL << 40, "", "3.0TiB");
 
         ok(parse_rfc3339("1970-01-01T00:01:00Z", &t) == 0 && t == 60, "epoch + 60");
         ok(parse_rfc3339("2026-11-29T17:49:05.123456789Z", &t) == 0 && t == 1795974545,
