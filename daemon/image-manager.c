@@ -1,141 +1,36 @@
-/* Image import, removal and prune around the image store. The store is
+/* The image manager: the image store behind the API (list, inspect,
+ * remove, prune) and the worker jobs every slow step runs in. Imports are
+ * image-import.c's; both files share image-manager-internal.h. The store is
  * touched in the loop only; everything slow runs in worker jobs:
  *
- *   import of a file:  extract (oci_archive_extract into images/.tmp-*)
- *                      -> read (oci_source_read) -> unpack each missing
- *                      layer (image_unpack_layer into diff/ of a layers/.tmp-* dir,
- *                      one at a time per import) -> commit layers, then
- *                      images, in the loop -> rm -rf of the temp dirs ->
- *                      reply. A rootfs tarball (extract returns 0) is one
- *                      layer unpacked without expectations, with a
- *                      synthesized config.
- *   import of a dir:   read -> unpack -> commit -> reply.
- *   prune:             remove dangling images, sweep layers (renames, in
- *                      the loop) -> rm -rf of the trash -> reply.
+ *   remove:   the record goes in the loop (one rename); an old-format
+ *             image's tree is removed in the background.
+ *   prune:    remove dangling images, sweep layers (renames, in the loop)
+ *             -> rm -rf of the trash in a worker -> reply.
  *
- * Two imports never unpack the same diff_id at once: the second waits
- * ("waiting") for the first and then finds the layer committed ("exists"),
- * or unpacks it itself if the first failed. Progress crosses threads only
- * as two atomic counters per job that a 100 ms loop timer samples.
  * A job is shared by the loop and its thread (reference counted), so the
- * manager can be freed while threads still run (the pool never joins). */
+ * manager can be freed while threads still run (the pool never joins).
+ * Progress crosses threads only as the job's two atomic counters. */
 #include "daemon/image-manager.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 
 #include "common/fs-util.h"
 #include "common/log.h"
-#include "common/time-util.h"
 #include "daemon/container.h"
+#include "daemon/image-manager-internal.h"
 #include "daemon/image/image.h"
 #include "daemon/image/oci.h"
-#include "daemon/image/sha256.h"
 #include "daemon/worker.h"
-
-#define DEFAULT_ENV_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-/* Names listed in the "holds N images" error. */
-#define LIST_NAMES_MAX 8
-
-struct import;
-struct prune;
-
-enum job_kind {
-        JOB_EXTRACT, /* src archive -> dest dir; result 1 (image archive) or 0 (rootfs tarball) */
-        JOB_READ,    /* src dir -> source */
-        JOB_UNPACK,  /* src blob -> dest/diff */
-        JOB_RM,      /* rm -rf of every trash[] */
-};
-
-struct job;
-typedef void (*job_done_fn)(struct job *j, int r);
-
-/* Shared by the loop and one worker thread: the thread drops its
- * reference when its work is done, the loop when it has read the result
- * (or when the manager is freed without it). */
-struct job {
-        atomic_int refs;
-        enum job_kind kind;
-        char *src, *dest;
-        char **trash;
-        /* JOB_UNPACK: what the manifest and config say (verify false: a
-         * rootfs tarball, nothing to check) */
-        bool verify;
-        char blob_digest[IMAGE_DIGEST_LEN + 1];
-        char diff_id[IMAGE_DIGEST_LEN + 1];
-        uint64_t blob_size;
-        enum image_compression compression;
-        /* results */
-        struct image_unpack_result result;
-        struct oci_source *source;
-        struct ctr_error *err;
-        _Atomic uint64_t done, total;
-        /* loop side only */
-        job_done_fn on_done;
-        void *owner;
-        struct job *next; /* in the manager's list of background removals */
-};
-
-/* One layer of an image being imported. */
-struct import_layer {
-        struct image_layer l;  /* diff_id ("" until a rootfs tarball is unpacked),
-                                  * digest, media_type (borrowed), blob_size */
-        const char *blob_path; /* borrowed from the source or the import */
-        enum image_compression compression;
-};
-
-/* One image to import. */
-struct target {
-        json_t *config; /* owned reference */
-        char config_digest[IMAGE_DIGEST_LEN + 1];
-        const char *manifest_digest; /* borrowed; NULL */
-        struct import_layer *layers;
-        size_t n_layers;
-        struct image_ref *names; /* owned; the names to give it, in order */
-        size_t n_names;
-};
-
-struct import {
-        struct import *next;
-        struct image_manager *m;
-        struct request *req;
-        char *path, *name, *tag;
-        bool all;
-        char *extract_dir; /* images/.tmp-* of an archive */
-        bool rootfs;       /* a rootfs tarball */
-        uint64_t file_size;
-        struct oci_source *src;
-        struct target *targets;
-        size_t n_targets;
-        size_t cur_image, cur_layer;
-        struct job *job; /* the running job, or NULL */
-        char *staging;   /* layers/.tmp-* of the running unpack */
-        int64_t unpack_start_ms;
-        char claim[IMAGE_DIGEST_LEN + 1];    /* diff_id this import unpacks */
-        char wait_for[IMAGE_DIGEST_LEN + 1]; /* diff_id another import unpacks */
-        const char *status;                  /* of the current layer, for the timer */
-        uint64_t reported;
-        struct event *timer, *resume;
-        char **trash; /* removed before the reply */
-        size_t n_trash;
-        /* the outcome */
-        int error;
-        enum proto_error_kind error_kind;
-        char *error_message;
-        json_t *result;
-};
 
 struct prune {
         struct prune *next;
         struct image_manager *m;
         struct request *req;
-        struct job *job;
+        struct image_job *job;
         json_t *deleted;
         size_t n_layers;
         uint64_t bytes;
@@ -143,31 +38,18 @@ struct prune {
         struct ctr_error *err;
 };
 
-struct image_manager {
-        struct event_base *base;
-        struct worker_pool *workers;
-        struct image_store *store;
-        struct container_manager *containers;
-        struct import *imports;
-        unsigned n_imports;
-        struct prune *prunes;
-        struct job *removals;
-};
-
 /* ---- jobs ---- */
 
-static void
-strv_free(char **v)
+void
+image_strv_free(char **v)
 {
         for (size_t i = 0; v && v[i]; i++)
                 free(v[i]);
         free(v);
 }
 
-DEFINE_FREEP(char *, strv_free)
-
-static int
-strv_push(char ***v, size_t *n, const char *s)
+int
+image_strv_push(char ***v, size_t *n, const char *s)
 {
         char *copy = strdup(s);
         char **nv;
@@ -185,15 +67,15 @@ strv_push(char ***v, size_t *n, const char *s)
         return 0;
 }
 
-static struct job *
-job_new(enum job_kind kind, const char *src, const char *dest)
+struct image_job *
+image_job_new(image_job_run_fn run, const char *src, const char *dest)
 {
-        struct job *j = calloc(1, sizeof(*j));
+        struct image_job *j = calloc(1, sizeof(*j));
 
         if (!j)
                 return NULL;
         atomic_init(&j->refs, 1);
-        j->kind = kind;
+        j->run = run;
         if ((src && !(j->src = strdup(src))) || (dest && !(j->dest = strdup(dest)))) {
                 free(j->src);
                 free(j);
@@ -202,102 +84,82 @@ job_new(enum job_kind kind, const char *src, const char *dest)
         return j;
 }
 
-static void
-job_unref(struct job *j)
+void
+image_job_unref(struct image_job *j)
 {
         if (!j || atomic_fetch_sub(&j->refs, 1) != 1)
                 return;
         free(j->src);
         free(j->dest);
-        strv_free(j->trash);
+        image_strv_free(j->trash);
         oci_source_free(j->source);
         ctr_error_free(j->err);
         free(j);
 }
 
-/* Worker thread. */
-static void
-job_progress(uint64_t done, uint64_t total, void *userdata)
+void
+image_job_progress(uint64_t done, uint64_t total, void *userdata)
 {
-        struct job *j = userdata;
+        struct image_job *j = userdata;
 
         atomic_store(&j->done, done);
         atomic_store(&j->total, total);
 }
 
-/* Worker thread: a failed extract or unpack removes its own partial
- * tree here, so a big tree is never removed on the loop. */
+/* Worker thread (or the loop): every tree is tried, the last error wins. */
 static int
-job_run(struct job *j)
+rm_run(struct image_job *j)
 {
-        _cleanup_free_ char *diff = NULL;
-        struct image_unpack_expect expect = { 0 };
         int r = 0;
 
-        switch (j->kind) {
-        case JOB_EXTRACT:
-                r = oci_archive_extract(j->src, j->dest, job_progress, j, &j->err);
-                if (r < 0)
-                        (void) rm_rf(j->dest, NULL);
-                return r;
-        case JOB_READ:
-                return oci_source_read(j->src, NULL, &j->source, &j->err);
-        case JOB_UNPACK:
-                diff = path_join(j->dest, "diff");
-                if (!diff)
-                        return ctr_error_msg(&j->err, ENOMEM, "out of memory");
-                if (mkdir(diff, 0755) < 0)
-                        r = ctr_error_sys(&j->err, errno, "create `%s`", diff);
-                if (j->verify)
-                        expect = (struct image_unpack_expect){
-                                .blob_digest = j->blob_digest[0] ? j->blob_digest : NULL,
-                                .blob_size = j->blob_size,
-                                .diff_id = j->diff_id,
-                                .compression = j->compression,
-                        };
-                if (r >= 0)
-                        r = image_unpack_layer(j->src, diff, &expect, job_progress, j, &j->result,
-                                               &j->err);
-                if (r < 0)
-                        (void) rm_rf(j->dest, NULL);
-                return r;
-        case JOB_RM:
-                for (size_t i = 0; j->trash && j->trash[i]; i++) {
-                        _cleanup_error_ struct ctr_error *e = NULL;
-                        int k = rm_rf(j->trash[i], &e);
-                        if (k < 0) {
-                                log_warning("remove `%s`: %s", j->trash[i],
-                                            e ? e->message : "error");
-                                r = k;
-                        }
+        for (size_t i = 0; j->trash && j->trash[i]; i++) {
+                _cleanup_error_ struct ctr_error *e = NULL;
+                int k = rm_rf(j->trash[i], &e);
+                if (k < 0) {
+                        log_warning("remove `%s`: %s", j->trash[i], e ? e->message : "error");
+                        r = k;
                 }
-                return r;
         }
-        return -EINVAL;
+        return r;
+}
+
+struct image_job *
+image_job_new_rm(char **trash)
+{
+        struct image_job *j = image_job_new(rm_run, NULL, NULL);
+
+        if (j)
+                j->trash = trash;
+        return j;
+}
+
+int
+image_job_run(struct image_job *j)
+{
+        return j->run(j);
 }
 
 static int
 job_work(void *userdata)
 {
-        struct job *j = userdata;
-        int r = job_run(j);
+        struct image_job *j = userdata;
+        int r = image_job_run(j);
 
-        job_unref(j);
+        image_job_unref(j);
         return r;
 }
 
 static void
 job_done(int r, void *userdata)
 {
-        struct job *j = userdata;
+        struct image_job *j = userdata;
 
         j->on_done(j, r);
 }
 
-/* Starts j in a worker; the caller keeps its reference (the loop's) and
- * on_done(j, r) runs later in the loop. */
-static int
-job_submit(struct image_manager *m, struct job *j, job_done_fn on_done, void *owner)
+int
+image_job_submit(struct image_manager *m, struct image_job *j, image_job_done_fn on_done,
+                 void *owner)
 {
         int r;
 
@@ -313,38 +175,35 @@ job_submit(struct image_manager *m, struct job *j, job_done_fn on_done, void *ow
 }
 
 static void
-removal_done(struct job *j, int r)
+removal_done(struct image_job *j, int r)
 {
         struct image_manager *m = j->owner;
 
-        for (struct job **p = &m->removals; *p; p = &(*p)->next)
+        for (struct image_job **p = &m->removals; *p; p = &(*p)->next)
                 if (*p == j) {
                         *p = j->next;
                         break;
                 }
-        job_unref(j);
+        image_job_unref(j);
 }
 
-/* rm -rf of trash (taken) in a worker with no one waiting; in the loop
- * if no thread starts. */
-static void
-remove_in_background(struct image_manager *m, char **trash)
+void
+image_manager_remove_in_background(struct image_manager *m, char **trash)
 {
-        struct job *j;
+        struct image_job *j;
 
         if (!trash || !trash[0]) {
-                strv_free(trash);
+                image_strv_free(trash);
                 return;
         }
-        j = job_new(JOB_RM, NULL, NULL);
+        j = image_job_new_rm(trash);
         if (!j) {
-                strv_free(trash);
+                image_strv_free(trash);
                 return;
         }
-        j->trash = trash;
-        if (job_submit(m, j, removal_done, m) < 0) {
-                (void) job_run(j);
-                job_unref(j);
+        if (image_job_submit(m, j, removal_done, m) < 0) {
+                (void) image_job_run(j);
+                image_job_unref(j);
                 return;
         }
         j->next = m->removals;
@@ -353,7 +212,6 @@ remove_in_background(struct image_manager *m, char **trash)
 
 /* ---- the manager ---- */
 
-static void import_free(struct import *imp);
 static void prune_free(struct prune *p);
 
 int
@@ -383,12 +241,7 @@ image_manager_free(struct image_manager *m)
                 return;
         /* The pool is freed first (main.c): no job's on_done runs any more;
          * threads still running keep their own reference to their job. */
-        while (m->imports) {
-                struct import *imp = m->imports;
-                request_error(imp->req, PROTO_ERR_INTERNAL, "daemon shutting down", NULL);
-                imp->req = NULL;
-                import_free(imp);
-        }
+        image_import_abort_all(m);
         while (m->prunes) {
                 struct prune *p = m->prunes;
                 request_error(p->req, PROTO_ERR_INTERNAL, "daemon shutting down", NULL);
@@ -396,9 +249,9 @@ image_manager_free(struct image_manager *m)
                 prune_free(p);
         }
         while (m->removals) {
-                struct job *j = m->removals;
+                struct image_job *j = m->removals;
                 m->removals = j->next;
-                job_unref(j);
+                image_job_unref(j);
         }
         image_store_free(m->store);
         free(m);
@@ -420,936 +273,6 @@ size_t
 image_manager_count(struct image_manager *m)
 {
         return image_store_count(m->store);
-}
-
-/* ---- import: bookkeeping ---- */
-
-static void
-target_clear(struct target *t)
-{
-        json_decref(t->config);
-        free(t->layers);
-        for (size_t i = 0; i < t->n_names; i++) {
-                free(t->names[i].name);
-                free(t->names[i].tag);
-        }
-        free(t->names);
-}
-
-static void
-import_free(struct import *imp)
-{
-        if (!imp)
-                return;
-        for (struct import **p = &imp->m->imports; *p; p = &(*p)->next)
-                if (*p == imp) {
-                        *p = imp->next;
-                        imp->m->n_imports--;
-                        break;
-                }
-        if (imp->timer)
-                event_free(imp->timer);
-        if (imp->resume)
-                event_free(imp->resume);
-        job_unref(imp->job);
-        for (size_t i = 0; i < imp->n_targets; i++)
-                target_clear(&imp->targets[i]);
-        free(imp->targets);
-        oci_source_free(imp->src);
-        strv_free(imp->trash);
-        free(imp->staging);
-        free(imp->extract_dir);
-        free(imp->path);
-        free(imp->name);
-        free(imp->tag);
-        free(imp->error_message);
-        json_decref(imp->result);
-        free(imp);
-}
-
-/* The import unpacking diff_id right now, if any. */
-static struct import *
-claimant(struct image_manager *m, const char *diff_id)
-{
-        for (struct import *i = m->imports; i; i = i->next)
-                if (i->claim[0] && strcmp(i->claim, diff_id) == 0)
-                        return i;
-        return NULL;
-}
-
-/* Releases imp's claim and resumes the imports waiting for that layer
- * (from fresh callbacks: the caller may be about to free imp). */
-static void
-release_claim(struct import *imp)
-{
-        if (!imp->claim[0])
-                return;
-        for (struct import *i = imp->m->imports; i; i = i->next)
-                if (i->wait_for[0] && strcmp(i->wait_for, imp->claim) == 0) {
-                        i->wait_for[0] = '\0';
-                        event_active(i->resume, EV_TIMEOUT, 0);
-                }
-        imp->claim[0] = '\0';
-}
-
-static struct import_layer *
-current_layer(struct import *imp)
-{
-        if (imp->cur_image >= imp->n_targets ||
-            imp->cur_layer >= imp->targets[imp->cur_image].n_layers)
-                return NULL;
-        return &imp->targets[imp->cur_image].layers[imp->cur_layer];
-}
-
-static void
-notify_layer(struct import *imp, const char *status, uint64_t bytes, uint64_t total)
-{
-        struct import_layer *l = current_layer(imp);
-
-        if (!l || !imp->req)
-                return;
-        imp->status = status;
-        imp->reported = bytes;
-        request_notify(imp->req, "image.import.progress",
-                       json_pack("{s:I,s:I,s:I,s:I,s:s,s:s,s:I,s:I}", "image",
-                                 (json_int_t) imp->cur_image + 1, "images",
-                                 (json_int_t) imp->n_targets, "layer",
-                                 (json_int_t) imp->cur_layer + 1, "layers",
-                                 (json_int_t) imp->targets[imp->cur_image].n_layers, "digest",
-                                 imp->rootfs ? "" : l->l.digest, "status", status, "bytes",
-                                 (json_int_t) bytes, "total", (json_int_t) total));
-}
-
-static void
-notify_reading(struct import *imp, uint64_t bytes, uint64_t total)
-{
-        imp->status = "reading";
-        imp->reported = bytes;
-        request_notify(imp->req, "image.import.progress",
-                       json_pack("{s:s,s:I,s:I}", "status", "reading", "bytes", (json_int_t) bytes,
-                                 "total", (json_int_t) total));
-}
-
-/* Every 100 ms: the running job's bytes, if they moved. */
-static void
-import_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-        struct import *imp = arg;
-        uint64_t done, total;
-
-        if (!imp->job || !imp->status)
-                return;
-        done = atomic_load(&imp->job->done);
-        total = atomic_load(&imp->job->total);
-        if (done == imp->reported)
-                return;
-        if (imp->job->kind == JOB_EXTRACT)
-                notify_reading(imp, done, total);
-        else if (imp->job->kind == JOB_UNPACK)
-                notify_layer(imp, "unpacking", done, total);
-}
-
-/* Errors of the source itself (bad archive, digest mismatch, hostile
- * entry, unknown media type, no platform) are the caller's:
- * invalid_params. Host trouble (ENOSPC, EIO, ENOMEM) keeps its kind. */
-static enum proto_error_kind
-import_error_kind(int r)
-{
-        switch (-r) {
-        case EINVAL:
-        case ENOENT:
-        case EBADMSG:
-        case ENOEXEC:
-        case ENOTDIR:
-        case EISDIR:
-        case ELOOP:
-        case ENAMETOOLONG:
-        case EXDEV:
-        case EFBIG:
-        case EOPNOTSUPP:
-        case EPROTO:
-        case EILSEQ:
-        case EMSGSIZE:
-        case EOVERFLOW:
-        case ENODATA:
-        case ENXIO:
-                return PROTO_ERR_INVALID_PARAMS;
-        case EAGAIN:
-                return PROTO_ERR_BUSY;
-        default:
-                return PROTO_ERR_INTERNAL;
-        }
-}
-
-static void import_finish(struct import *imp);
-
-/* Records the failure (err taken) and ends the import. */
-static void
-import_fail(struct import *imp, int r, struct ctr_error *err)
-{
-        char buf[128];
-
-        imp->error = r < 0 ? r : -EIO;
-        imp->error_kind = import_error_kind(imp->error);
-        imp->error_message = strdup(err ? err->message : strerror_r(-imp->error, buf, sizeof(buf)));
-        ctr_error_free(err);
-        import_finish(imp);
-}
-
-static void import_failf(struct import *imp, int r, const char *fmt, ...) _printf_(3, 4);
-
-static void
-import_failf(struct import *imp, int r, const char *fmt, ...)
-{
-        struct ctr_error *e = NULL;
-        char *msg = NULL;
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
-        va_end(ap);
-        ctr_error_msg(&e, -r, "%s", msg ?: "out of memory");
-        free(msg);
-        import_fail(imp, r, e);
-}
-
-static void
-import_reply(struct import *imp)
-{
-        if (imp->error < 0) {
-                log_info("import of %s failed: %s", imp->path, imp->error_message ?: "error");
-                request_error(imp->req, imp->error_kind, imp->error_message ?: "import failed",
-                              NULL);
-        } else {
-                request_reply(imp->req, TAKE_PTR(imp->result));
-        }
-        imp->req = NULL;
-        import_free(imp);
-}
-
-static void
-import_cleanup_done(struct job *j, int r)
-{
-        struct import *imp = j->owner;
-
-        job_unref(TAKE_PTR(imp->job));
-        import_reply(imp);
-}
-
-/* Removes the import's temp dirs in a worker, then replies. */
-static void
-import_finish(struct import *imp)
-{
-        struct job *j;
-
-        release_claim(imp);
-        imp->wait_for[0] = '\0';
-        imp->status = NULL;
-        if (imp->staging && strv_push(&imp->trash, &imp->n_trash, imp->staging) < 0)
-                log_warning("import: leaving `%s` for the next start", imp->staging);
-        if (imp->extract_dir && strv_push(&imp->trash, &imp->n_trash, imp->extract_dir) < 0)
-                log_warning("import: leaving `%s` for the next start", imp->extract_dir);
-        free(TAKE_PTR(imp->staging));
-        free(TAKE_PTR(imp->extract_dir));
-        if (!imp->trash) {
-                import_reply(imp);
-                return;
-        }
-        j = job_new(JOB_RM, NULL, NULL);
-        if (j) {
-                j->trash = TAKE_PTR(imp->trash);
-                imp->n_trash = 0;
-                if (job_submit(imp->m, j, import_cleanup_done, imp) >= 0) {
-                        imp->job = j;
-                        return;
-                }
-                (void) job_run(j);
-                job_unref(j);
-        }
-        import_reply(imp);
-}
-
-/* ---- import: naming ---- */
-
-static bool
-is_sep(char c)
-{
-        return c == '.' || c == '_' || c == '-';
-}
-
-/* The repository for bare tags when no name is given: the basename of
- * path without archive extensions, lower-cased, with runs of other
- * characters as '-' so that it is a valid reference name. */
-static char *
-repo_from_path(const char *path)
-{
-        static const char *const exts[] = { "tar", "gz",  "tgz", "zst", "zstd",   "xz",
-                                            "txz", "bz2", "lz4", "oci", "docker", "tzst" };
-        _cleanup_free_ char *base = NULL;
-        char *slash, *dot, *out, *o;
-        size_t n;
-
-        base = strdup(path);
-        if (!base)
-                return NULL;
-        while ((n = strlen(base)) > 1 && base[n - 1] == '/')
-                base[n - 1] = '\0';
-        slash = strrchr(base, '/');
-        memmove(base, slash ? slash + 1 : base, strlen(slash ? slash + 1 : base) + 1);
-        while ((dot = strrchr(base, '.')) && dot != base) {
-                bool known = false;
-                for (size_t i = 0; i < ARRAY_SIZE(exts); i++)
-                        known = known || strcasecmp(dot + 1, exts[i]) == 0;
-                if (!known)
-                        break;
-                *dot = '\0';
-        }
-        out = o = calloc(1, strlen(base) + 1);
-        if (!out)
-                return NULL;
-        for (const char *p = base; *p;) {
-                const char *q = p;
-                if (isalnum((unsigned char) *p)) {
-                        *o++ = (char) tolower((unsigned char) *p++);
-                        continue;
-                }
-                while (*q && !isalnum((unsigned char) *q))
-                        q++;
-                /* A separator run between two alnums: keep ".", "_", "__"
-                 * and "-+" as they are, anything else becomes "-". */
-                if (o != out && *q) {
-                        size_t len = (size_t) (q - p);
-                        bool dashes = true;
-                        for (const char *c = p; c < q; c++)
-                                dashes = dashes && *c == '-';
-                        if (dashes || (len == 1 && is_sep(*p)) ||
-                            (len == 2 && p[0] == '_' && p[1] == '_')) {
-                                memcpy(o, p, len);
-                                o += len;
-                        } else {
-                                *o++ = '-';
-                        }
-                }
-                p = q;
-        }
-        *o = '\0';
-        if (!*out) {
-                free(out);
-                return strdup("image");
-        }
-        return out;
-}
-
-/* Appends name:tag to t's names unless it is there. */
-static int
-target_add_name(struct target *t, char *name, char *tag)
-{
-        struct image_ref *n;
-
-        for (size_t i = 0; i < t->n_names; i++)
-                if (strcmp(t->names[i].name, name) == 0 && strcmp(t->names[i].tag, tag) == 0) {
-                        free(name);
-                        free(tag);
-                        return 0;
-                }
-        n = reallocarray(t->names, t->n_names + 1, sizeof(*n));
-        if (!n) {
-                free(name);
-                free(tag);
-                return -ENOMEM;
-        }
-        t->names = n;
-        t->names[t->n_names++] = (struct image_ref){ .name = name, .tag = tag };
-        return 0;
-}
-
-/* A name from the source: a bare tag ("3.19": no ':' and no '/') gets
- * repo; anything else must be a full reference. */
-static int
-source_name(const char *src_name, const char *repo, char **ret_name, char **ret_tag,
-            struct ctr_error **err)
-{
-        _cleanup_free_ char *ref = NULL;
-
-        if (!strchr(src_name, ':') && !strchr(src_name, '/')) {
-                if (asprintf(&ref, "%s:%s", repo, src_name) < 0)
-                        return ctr_error_msg(err, ENOMEM, "out of memory");
-                return image_parse_ref(ref, ret_name, ret_tag, err);
-        }
-        /* Docker's familiar form, as `docker load` shows them:
-         * docker.io/library/alpine:3 is alpine:3, docker.io/foo/bar is foo/bar. */
-        if (strncmp(src_name, "docker.io/", 10) == 0)
-                src_name += 10;
-        else if (strncmp(src_name, "index.docker.io/", 16) == 0)
-                src_name += 16;
-        else
-                return image_parse_ref(src_name, ret_name, ret_tag, err);
-        if (strncmp(src_name, "library/", 8) == 0 && !strchr(src_name + 8, '/'))
-                src_name += 8;
-        return image_parse_ref(src_name, ret_name, ret_tag, err);
-}
-
-static int
-target_add_source_names(struct import *imp, struct target *t, const struct oci_image *oi,
-                        const char *repo, size_t index, struct ctr_error **err)
-{
-        for (size_t k = 0; k < oi->n_ref_names; k++) {
-                _cleanup_error_ struct ctr_error *e = NULL;
-                char *n = NULL, *tg = NULL;
-
-                if (source_name(oi->ref_names[k], repo, &n, &tg, &e) < 0)
-                        return ctr_error_msg(err, EINVAL, "image %zu of `%s`: name `%s`: %s",
-                                             index + 1, imp->path, oi->ref_names[k],
-                                             e ? e->message : "invalid");
-                if (target_add_name(t, n, tg) < 0)
-                        return ctr_error_msg(err, ENOMEM, "out of memory");
-        }
-        return 0;
-}
-
-/* "`PATH` holds N images (a:1, b:2): pass --all to import them all". */
-static int
-too_many_images(struct import *imp, const char *repo, struct ctr_error **err)
-{
-        _cleanup_free_ char *list = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&list, &len);
-
-        if (!f)
-                return ctr_error_msg(err, ENOMEM, "out of memory");
-        for (size_t i = 0; i < imp->src->n_images && i < LIST_NAMES_MAX; i++) {
-                const struct oci_image *oi = &imp->src->images[i];
-                _cleanup_free_ char *n = NULL, *t = NULL;
-
-                if (oi->n_ref_names && source_name(oi->ref_names[0], repo, &n, &t, NULL) >= 0)
-                        fprintf(f, "%s%s:%s", i ? ", " : "", n, t);
-                else
-                        fprintf(f, "%s%s", i ? ", " : "",
-                                oi->n_ref_names ? oi->ref_names[0] : "<none>");
-        }
-        if (imp->src->n_images > LIST_NAMES_MAX)
-                fputs(", ...", f);
-        if (fclose(f) != 0 || !list)
-                return ctr_error_msg(err, ENOMEM, "out of memory");
-        return ctr_error_msg(err, EINVAL,
-                             "`%s` holds %zu images (%s): pass --all to import them all", imp->path,
-                             imp->src->n_images, list);
-}
-
-/* The images of imp->src to import, with their names (api.md naming rules). */
-static int
-build_targets(struct import *imp, struct ctr_error **err)
-{
-        _cleanup_free_ char *repo = NULL;
-        int r;
-
-        repo = imp->name && imp->all ? strdup(imp->name) : repo_from_path(imp->path);
-        if (!repo)
-                return ctr_error_msg(err, ENOMEM, "out of memory");
-        if (imp->src->n_images == 0)
-                return ctr_error_msg(err, EINVAL, "`%s` holds no image", imp->path);
-        if (!imp->all && imp->src->n_images > 1)
-                return too_many_images(imp, repo, err);
-        imp->targets = calloc(imp->src->n_images, sizeof(*imp->targets));
-        if (!imp->targets)
-                return ctr_error_msg(err, ENOMEM, "out of memory");
-        for (size_t i = 0; i < imp->src->n_images; i++) {
-                const struct oci_image *oi = &imp->src->images[i];
-                struct target *t = &imp->targets[i];
-
-                imp->n_targets = i + 1;
-                t->config = json_incref(oi->config);
-                memcpy(t->config_digest, oi->config_digest, sizeof(t->config_digest));
-                t->manifest_digest = oi->manifest_digest;
-                t->layers = calloc(oi->n_layers ? oi->n_layers : 1, sizeof(*t->layers));
-                if (!t->layers)
-                        return ctr_error_msg(err, ENOMEM, "out of memory");
-                t->n_layers = oi->n_layers;
-                for (size_t k = 0; k < oi->n_layers; k++) {
-                        const struct oci_layer *ol = &oi->layers[k];
-                        struct import_layer *l = &t->layers[k];
-
-                        memcpy(l->l.diff_id, ol->diff_id, sizeof(l->l.diff_id));
-                        memcpy(l->l.digest, ol->digest, sizeof(l->l.digest));
-                        l->l.media_type = ol->media_type;
-                        l->l.blob_size = ol->size;
-                        l->blob_path = ol->blob_path;
-                        l->compression = ol->compression;
-                }
-                if (!imp->all && imp->name) {
-                        char *n = strdup(imp->name), *tg = strdup(imp->tag ?: "latest");
-                        r = n && tg ? target_add_name(t, n, tg) : -ENOMEM;
-                        if (!n || !tg) {
-                                free(n);
-                                free(tg);
-                        }
-                } else {
-                        r = target_add_source_names(imp, t, oi, repo, i, err);
-                        if (r < 0)
-                                return r;
-                }
-                if (r < 0)
-                        return ctr_error_msg(err, ENOMEM, "out of memory");
-        }
-        return 0;
-}
-
-/* A rootfs tarball: one image, one layer, found out by the unpack. */
-static int
-build_rootfs_target(struct import *imp)
-{
-        struct target *t;
-
-        imp->targets = calloc(1, sizeof(*imp->targets));
-        if (!imp->targets)
-                return -ENOMEM;
-        imp->n_targets = 1;
-        t = &imp->targets[0];
-        t->layers = calloc(1, sizeof(*t->layers));
-        if (!t->layers)
-                return -ENOMEM;
-        t->n_layers = 1;
-        t->layers[0].blob_path = imp->path;
-        t->layers[0].l.blob_size = imp->file_size;
-        if (imp->name) {
-                char *n = strdup(imp->name), *tg = strdup(imp->tag ?: "latest");
-                if (!n || !tg) {
-                        free(n);
-                        free(tg);
-                        return -ENOMEM;
-                }
-                return target_add_name(t, n, tg);
-        }
-        return 0;
-}
-
-static const char *
-media_type_of(enum image_compression c)
-{
-        switch (c) {
-        case IMAGE_COMPRESSION_NONE:
-                return "application/vnd.oci.image.layer.v1.tar";
-        case IMAGE_COMPRESSION_GZIP:
-                return "application/vnd.oci.image.layer.v1.tar+gzip";
-        case IMAGE_COMPRESSION_ZSTD:
-                return "application/vnd.oci.image.layer.v1.tar+zstd";
-        default:
-                /* xz, bzip2, lz4: no OCI media type says so. */
-                return NULL;
-        }
-}
-
-/* The config of a rootfs tarball: deterministic (sorted keys, no time), so
- * the same tarball always gives the same image id. */
-static int
-rootfs_config(struct target *t, const char *diff_id)
-{
-        _cleanup_free_ char *text = NULL;
-        char hex[SHA256_HEX_SIZE];
-        uint8_t d[SHA256_DIGEST_SIZE];
-        struct sha256_ctx c;
-
-        t->config = json_pack("{s:s,s:s,s:{s:[s],s:[s]},s:{s:s,s:[s]}}", "architecture",
-                              oci_host_arch(), "os", "linux", "config", "Cmd", "sh", "Env",
-                              DEFAULT_ENV_PATH, "rootfs", "type", "layers", "diff_ids", diff_id);
-        if (t->config)
-                text = json_dumps(t->config, JSON_COMPACT | JSON_SORT_KEYS);
-        if (!text)
-                return -ENOMEM;
-        sha256_init(&c);
-        sha256_update(&c, text, strlen(text));
-        sha256_final(&c, d);
-        snprintf(t->config_digest, sizeof(t->config_digest), "sha256:%s", sha256_to_hex(d, hex));
-        return 0;
-}
-
-/* ---- import: the steps ---- */
-
-static void import_advance(struct import *imp);
-
-static void
-commit_all(struct import *imp)
-{
-        _cleanup_(json_decrefp) json_t *images = json_array();
-        struct image_store *s = imp->m->store;
-
-        for (size_t i = 0; i < imp->n_targets; i++) {
-                struct target *t = &imp->targets[i];
-                _cleanup_free_ struct image_layer *layers =
-                        calloc(t->n_layers ? t->n_layers : 1, sizeof(*layers));
-                struct ctr_error *e = NULL;
-                const struct image *img = NULL;
-                int r;
-
-                if (!layers) {
-                        import_failf(imp, -ENOMEM, "out of memory");
-                        return;
-                }
-                for (size_t k = 0; k < t->n_layers; k++)
-                        layers[k] = t->layers[k].l;
-                r = image_store_commit_image(s, t->config_digest, t->config, layers, t->n_layers,
-                                             t->manifest_digest,
-                                             t->n_names ? t->names[0].name : NULL,
-                                             t->n_names ? t->names[0].tag : NULL, &img, &e);
-                for (size_t k = 1; r >= 0 && k < t->n_names; k++)
-                        r = image_store_tag(s, img->id, t->names[k].name, t->names[k].tag, &e);
-                if (r < 0) {
-                        import_fail(imp, r, e);
-                        return;
-                }
-        }
-        /* The JSON once every image has its names: a later image of the
-         * source may have taken a name from an earlier one. */
-        for (size_t i = 0; images && i < imp->n_targets; i++) {
-                const struct image *img = NULL;
-                char names[512] = "";
-                size_t off = 0;
-
-                if (image_store_lookup(s, imp->targets[i].config_digest, &img, NULL) < 0 ||
-                    json_array_append_new(images, image_to_json(img)) < 0) {
-                        import_failf(imp, -ENOMEM, "out of memory");
-                        return;
-                }
-                for (size_t k = 0; k < img->n_refs && off < sizeof(names); k++)
-                        off += (size_t) snprintf(names + off, sizeof(names) - off, "%s%s:%s",
-                                                 k ? " " : "", img->refs[k].name, img->refs[k].tag);
-                log_info("imported %s as %s (%.12s)", imp->path,
-                         img->n_refs ? names : "<none>:<none>", img->id);
-        }
-        if (!images) {
-                import_failf(imp, -ENOMEM, "out of memory");
-                return;
-        }
-        imp->result = imp->all ? json_pack("{s:O}", "images", images)
-                               : json_incref(json_array_get(images, 0));
-        if (!imp->result) {
-                import_failf(imp, -ENOMEM, "out of memory");
-                return;
-        }
-        import_finish(imp);
-}
-
-static void
-unpack_done(struct job *j, int r)
-{
-        struct import *imp = j->owner;
-        struct import_layer *l = current_layer(imp);
-        struct target *t = &imp->targets[imp->cur_image];
-        struct ctr_error *e = NULL;
-        const char *dir = NULL;
-
-        imp->job = NULL;
-        release_claim(imp);
-        if (r < 0) {
-                /* The worker removed the staging tree already. */
-                free(TAKE_PTR(imp->staging));
-                import_fail(imp, r, TAKE_PTR(j->err));
-                job_unref(j);
-                return;
-        }
-        if (imp->rootfs) {
-                memcpy(l->l.diff_id, j->result.diff_id, sizeof(l->l.diff_id));
-                memcpy(l->l.digest, j->result.blob_digest, sizeof(l->l.digest));
-                l->l.media_type = (char *) media_type_of(j->result.compression);
-                l->l.blob_size = j->result.blob_size;
-                if (rootfs_config(t, l->l.diff_id) < 0) {
-                        job_unref(j);
-                        import_failf(imp, -ENOMEM, "out of memory");
-                        return;
-                }
-        }
-        l->l.size = j->result.size;
-        if (image_store_layer_dir(imp->m->store, l->l.diff_id)) {
-                /* A rootfs tarball imported twice at once: the other won;
-                 * this tree goes with the import's temp dirs, not here. */
-                r = strv_push(&imp->trash, &imp->n_trash, imp->staging);
-        } else {
-                r = image_store_commit_layer(imp->m->store, imp->staging, l->l.diff_id, l->l.size,
-                                             &dir, &e);
-        }
-        if (r < 0) {
-                job_unref(j);
-                import_fail(imp, r, e);
-                return;
-        }
-        free(TAKE_PTR(imp->staging));
-        log_info("layer %s: unpacked %llu bytes in %lld ms", l->l.diff_id,
-                 (unsigned long long) j->result.size,
-                 (long long) (now_monotonic_ms() - imp->unpack_start_ms));
-        notify_layer(imp, "done", j->result.blob_size, j->result.blob_size);
-        job_unref(j);
-        imp->cur_layer++;
-        import_advance(imp);
-}
-
-static void
-start_unpack(struct import *imp, struct import_layer *l)
-{
-        _cleanup_error_ struct ctr_error *e = NULL;
-        struct job *j;
-        int r;
-
-        r = image_store_new_staging_dir(imp->m->store, true, &imp->staging, &e);
-        if (r < 0) {
-                import_fail(imp, r, TAKE_PTR(e));
-                return;
-        }
-        j = job_new(JOB_UNPACK, l->blob_path, imp->staging);
-        if (!j) {
-                import_failf(imp, -ENOMEM, "out of memory");
-                return;
-        }
-        j->verify = !imp->rootfs;
-        memcpy(j->blob_digest, l->l.digest, sizeof(j->blob_digest));
-        memcpy(j->diff_id, l->l.diff_id, sizeof(j->diff_id));
-        j->blob_size = l->l.blob_size;
-        j->compression = l->compression;
-        atomic_store(&j->total, l->l.blob_size);
-        r = job_submit(imp->m, j, unpack_done, imp);
-        if (r < 0) {
-                job_unref(j);
-                import_failf(imp, r, "could not start the unpack: %s", strerror(-r));
-                return;
-        }
-        imp->job = j;
-        if (!imp->rootfs)
-                memcpy(imp->claim, l->l.diff_id, sizeof(imp->claim));
-        imp->unpack_start_ms = now_monotonic_ms();
-        if (imp->rootfs)
-                log_info("layer of rootfs tarball: unpacking %s", l->blob_path);
-        else
-                log_info("layer %s: unpacking %s", l->l.diff_id, l->blob_path);
-        notify_layer(imp, "unpacking", 0, l->l.blob_size);
-}
-
-/* Next layer to get, or the commit: runs until a job is started, the
- * import waits for another one, or it ends. */
-static void
-import_advance(struct import *imp)
-{
-        struct image_store *s = imp->m->store;
-
-        while (imp->cur_image < imp->n_targets) {
-                struct target *t = &imp->targets[imp->cur_image];
-
-                while (imp->cur_layer < t->n_layers) {
-                        struct import_layer *l = &t->layers[imp->cur_layer];
-                        const char *dir;
-
-                        if (imp->rootfs) {
-                                start_unpack(imp, l);
-                                return;
-                        }
-                        dir = image_store_layer_dir(s, l->l.diff_id);
-                        if (dir) {
-                                notify_layer(imp, "exists", l->l.blob_size, l->l.blob_size);
-                                imp->cur_layer++;
-                                continue;
-                        }
-                        if (claimant(imp->m, l->l.diff_id)) {
-                                memcpy(imp->wait_for, l->l.diff_id, sizeof(imp->wait_for));
-                                notify_layer(imp, "waiting", 0, l->l.blob_size);
-                                return;
-                        }
-                        start_unpack(imp, l);
-                        return;
-                }
-                imp->cur_image++;
-                imp->cur_layer = 0;
-        }
-        commit_all(imp);
-}
-
-static void
-import_resume_cb(evutil_socket_t fd, short what, void *arg)
-{
-        import_advance(arg);
-}
-
-static void
-read_done(struct job *j, int r)
-{
-        struct import *imp = j->owner;
-        struct ctr_error *e = NULL;
-
-        imp->job = NULL;
-        if (r < 0) {
-                import_fail(imp, r, TAKE_PTR(j->err));
-                job_unref(j);
-                return;
-        }
-        imp->src = TAKE_PTR(j->source);
-        job_unref(j);
-        r = build_targets(imp, &e);
-        if (r < 0) {
-                import_fail(imp, r, e);
-                return;
-        }
-        import_advance(imp);
-}
-
-static void
-start_read(struct import *imp, const char *dir)
-{
-        struct job *j = job_new(JOB_READ, dir, NULL);
-        int r;
-
-        if (!j) {
-                import_failf(imp, -ENOMEM, "out of memory");
-                return;
-        }
-        r = job_submit(imp->m, j, read_done, imp);
-        if (r < 0) {
-                job_unref(j);
-                import_failf(imp, r, "could not start the import: %s", strerror(-r));
-                return;
-        }
-        imp->job = j;
-}
-
-static void
-extract_done(struct job *j, int r)
-{
-        struct import *imp = j->owner;
-
-        imp->job = NULL;
-        if (r < 0) {
-                /* The worker removed the extract dir. */
-                free(TAKE_PTR(imp->extract_dir));
-                import_fail(imp, r, TAKE_PTR(j->err));
-                job_unref(j);
-                return;
-        }
-        notify_reading(imp, atomic_load(&j->done), atomic_load(&j->total));
-        job_unref(j);
-        if (r > 0) {
-                start_read(imp, imp->extract_dir);
-                return;
-        }
-        imp->rootfs = true;
-        if (imp->all) {
-                import_failf(imp, -EINVAL,
-                             "`%s` is a rootfs tarball, not an image archive: `all` does not apply",
-                             imp->path);
-                return;
-        }
-        if (build_rootfs_target(imp) < 0) {
-                import_failf(imp, -ENOMEM, "out of memory");
-                return;
-        }
-        import_advance(imp);
-}
-
-static void
-start_extract(struct import *imp)
-{
-        _cleanup_error_ struct ctr_error *e = NULL;
-        struct job *j;
-        int r;
-
-        r = image_store_new_staging_dir(imp->m->store, false, &imp->extract_dir, &e);
-        if (r < 0) {
-                import_fail(imp, r, TAKE_PTR(e));
-                return;
-        }
-        j = job_new(JOB_EXTRACT, imp->path, imp->extract_dir);
-        if (!j) {
-                import_failf(imp, -ENOMEM, "out of memory");
-                return;
-        }
-        atomic_store(&j->total, imp->file_size);
-        r = job_submit(imp->m, j, extract_done, imp);
-        if (r < 0) {
-                job_unref(j);
-                import_failf(imp, r, "could not start the import: %s", strerror(-r));
-                return;
-        }
-        imp->job = j;
-        notify_reading(imp, 0, imp->file_size);
-}
-
-/* name/tag/all as api.md allows them; ret_name/ret_tag normalised. */
-static int
-check_names(const char *name, const char *tag, bool all, char **ret_name, char **ret_tag,
-            struct ctr_error **err)
-{
-        _cleanup_free_ char *ref = NULL;
-
-        if (!name) {
-                if (tag)
-                        return ctr_error_msg(err, EINVAL, "a tag (`%s`) needs a name", tag);
-                return 0;
-        }
-        if (all && tag)
-                return ctr_error_msg(
-                        err, EINVAL,
-                        "a tag (`%s`) cannot be used with `all`: each image keeps its own tags",
-                        tag);
-        if (asprintf(&ref, "%s:%s", name, tag ?: "latest") < 0)
-                return ctr_error_msg(err, ENOMEM, "out of memory");
-        return image_parse_ref(ref, ret_name, all ? NULL : ret_tag, err);
-}
-
-void
-image_manager_import(struct image_manager *m, const char *path, const char *name, const char *tag,
-                     bool all, struct request *req)
-{
-        _cleanup_error_ struct ctr_error *e = NULL;
-        _cleanup_free_ char *pname = NULL, *ptag = NULL;
-        struct import *imp;
-        struct timeval tv = { .tv_usec = 100 * 1000 };
-        struct stat st;
-
-        if (path[0] != '/') {
-                request_errorf(req, PROTO_ERR_INVALID_PARAMS, "path `%s` must be absolute", path);
-                return;
-        }
-        if (check_names(name, tag, all, &pname, &ptag, &e) < 0) {
-                request_error(req, PROTO_ERR_INVALID_PARAMS, e ? e->message : "invalid image name",
-                              NULL);
-                return;
-        }
-        if (stat(path, &st) < 0) {
-                ctr_error_sys(&e, errno, "image source `%s`", path);
-                request_error(req, PROTO_ERR_INVALID_PARAMS, e->message, NULL);
-                return;
-        }
-        if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-                request_errorf(req, PROTO_ERR_INVALID_PARAMS,
-                               "image source `%s` is neither a regular file nor a directory", path);
-                return;
-        }
-        if (m->n_imports >= IMAGE_MANAGER_MAX_IMPORTS) {
-                request_errorf(req, PROTO_ERR_BUSY, "too many imports running (limit %d)",
-                               IMAGE_MANAGER_MAX_IMPORTS);
-                return;
-        }
-        imp = calloc(1, sizeof(*imp));
-        if (!imp) {
-                request_error(req, PROTO_ERR_INTERNAL, "out of memory", NULL);
-                return;
-        }
-        imp->m = m;
-        imp->next = m->imports;
-        m->imports = imp;
-        m->n_imports++;
-        imp->req = req;
-        imp->all = all;
-        imp->file_size = S_ISREG(st.st_mode) ? (uint64_t) st.st_size : 0;
-        imp->path = strdup(path);
-        imp->name = TAKE_PTR(pname);
-        imp->tag = TAKE_PTR(ptag);
-        imp->timer = event_new(m->base, -1, EV_PERSIST, import_timer_cb, imp);
-        imp->resume = event_new(m->base, -1, 0, import_resume_cb, imp);
-        if (!imp->path || !imp->timer || !imp->resume || event_add(imp->timer, &tv) < 0) {
-                import_failf(imp, -ENOMEM, "out of memory");
-                return;
-        }
-        if (S_ISDIR(st.st_mode))
-                start_read(imp, imp->path);
-        else
-                start_extract(imp);
 }
 
 /* ---- list, inspect ---- */
@@ -1426,7 +349,7 @@ delete_image(struct image_manager *m, const char *id, struct ctr_error **err)
         /* keep_all sweeps no layer: this only collects old-format trees. */
         if (image_store_prune_layers(m->store, keep_all, NULL, &trash, &n, &bytes, &e) < 0)
                 log_warning("image %.12s: %s", id, e ? e->message : "error");
-        remove_in_background(m, trash);
+        image_manager_remove_in_background(m, trash);
         return 0;
 }
 
@@ -1515,7 +438,7 @@ prune_free(struct prune *p)
                         *q = p->next;
                         break;
                 }
-        job_unref(p->job);
+        image_job_unref(p->job);
         json_decref(p->deleted);
         ctr_error_free(p->err);
         free(p);
@@ -1538,7 +461,7 @@ prune_reply(struct prune *p)
 }
 
 static void
-prune_rm_done(struct job *j, int r)
+prune_rm_done(struct image_job *j, int r)
 {
         struct prune *p = j->owner;
 
@@ -1555,28 +478,18 @@ prune_keep(const char *layer_dir, void *userdata)
 
         if (m->containers && container_manager_uses_layer_dir(m->containers, layer_dir))
                 return true;
-        for (struct import *imp = m->imports; imp; imp = imp->next)
-                for (size_t i = 0; i < imp->n_targets; i++)
-                        for (size_t k = 0; k < imp->targets[i].n_layers; k++) {
-                                const char *diff_id = imp->targets[i].layers[k].l.diff_id;
-                                const char *dir = diff_id[0]
-                                                          ? image_store_layer_dir(m->store, diff_id)
-                                                          : NULL;
-                                if (dir && strcmp(dir, layer_dir) == 0)
-                                        return true;
-                        }
-        return false;
+        return image_import_uses_layer_dir(m, layer_dir);
 }
 
 void
 image_manager_prune(struct image_manager *m, struct request *req)
 {
-        _cleanup_(strv_freep) char **ids = NULL;
+        _cleanup_(image_strv_freep) char **ids = NULL;
         struct prune *p = calloc(1, sizeof(*p));
         char **trash = NULL;
         size_t n_ids = 0;
         const struct image *img;
-        struct job *j;
+        struct image_job *j;
 
         if (!p || !(p->deleted = json_array())) {
                 free(p);
@@ -1590,7 +503,7 @@ image_manager_prune(struct image_manager *m, struct request *req)
         for (size_t i = 0; (img = image_store_get(m->store, i)); i++)
                 if (img->n_refs == 0 &&
                     !(m->containers && container_manager_image_in_use(m->containers, img->id)) &&
-                    strv_push(&ids, &n_ids, img->id) < 0) {
+                    image_strv_push(&ids, &n_ids, img->id) < 0) {
                         p->error = -ENOMEM;
                         prune_reply(p);
                         return;
@@ -1607,18 +520,17 @@ image_manager_prune(struct image_manager *m, struct request *req)
         /* On failure, what was detached is in trash all the same. */
         p->error = image_store_prune_layers(m->store, prune_keep, m, &trash, &p->n_layers,
                                             &p->bytes, &p->err);
-        if (!trash || !trash[0] || !(j = job_new(JOB_RM, NULL, NULL))) {
+        if (!trash || !trash[0] || !(j = image_job_new_rm(trash))) {
                 if (trash && trash[0])
-                        remove_in_background(m, trash);
+                        image_manager_remove_in_background(m, trash);
                 else
-                        strv_free(trash);
+                        image_strv_free(trash);
                 prune_reply(p);
                 return;
         }
-        j->trash = trash;
-        if (job_submit(m, j, prune_rm_done, p) < 0) {
-                (void) job_run(j);
-                job_unref(j);
+        if (image_job_submit(m, j, prune_rm_done, p) < 0) {
+                (void) image_job_run(j);
+                image_job_unref(j);
                 prune_reply(p);
                 return;
         }

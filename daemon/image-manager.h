@@ -2,7 +2,8 @@
  * source reading and layer unpacks in worker threads, progress sampled back
  * in the loop, commits in the loop), removal guarded by the containers
  * that use an image, and prune. The image store itself (daemon/image/) is
- * touched from the loop thread only. */
+ * touched from the loop thread only. Imports live in image-import.c, the
+ * rest and the worker jobs in image-manager.c. */
 #pragma once
 
 #include <event2/event.h>

@@ -14,7 +14,8 @@ libdaemon_a_SOURCES = \
 	daemon/container-logs.c \
 	daemon/log-reader.c daemon/log-reader.h \
 	daemon/monitor-client.c daemon/monitor-client.h \
-	daemon/image-manager.c daemon/image-manager.h \
+	daemon/image-manager.c daemon/image-manager.h daemon/image-manager-internal.h \
+	daemon/image-import.c \
 	daemon/api/api.h \
 	daemon/api/params.c \
 	daemon/api/system.c \

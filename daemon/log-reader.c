@@ -13,10 +13,10 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/fs-util.h"
+#include "common/time-util.h"
 
 /* Longest record accepted; longer lines are skipped (the monitor writes
  * records of at most 64 KiB of data). Keeps a frame below PROTO_MAX_FRAME. */
@@ -59,68 +59,6 @@ struct log_reader {
 
 /* ---- parsing ---- */
 
-static int
-parse_digits(const char *s, size_t n, int *ret)
-{
-        int v = 0;
-
-        for (size_t i = 0; i < n; i++) {
-                if (!isdigit((unsigned char) s[i]))
-                        return -EINVAL;
-                v = v * 10 + (s[i] - '0');
-        }
-        *ret = v;
-        return 0;
-}
-
-/* Parses a time at s (len bytes, not NUL-terminated). */
-static int
-parse_rfc3339(const char *s, size_t len, int64_t *ret)
-{
-        struct tm tm = { 0 };
-        int Y, M, D, h, m, sec, frac = 0, off = 0, oh, om;
-        size_t i = 19, digits = 0;
-        time_t t;
-
-        if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
-            s[13] != ':' || s[16] != ':' || parse_digits(s, 4, &Y) < 0 ||
-            parse_digits(s + 5, 2, &M) < 0 || parse_digits(s + 8, 2, &D) < 0 ||
-            parse_digits(s + 11, 2, &h) < 0 || parse_digits(s + 14, 2, &m) < 0 ||
-            parse_digits(s + 17, 2, &sec) < 0)
-                return -EINVAL;
-        if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
-                return -EINVAL;
-        if (s[i] == '.') {
-                for (i++; i < len && isdigit((unsigned char) s[i]); i++, digits++)
-                        if (digits < 9)
-                                frac = frac * 10 + (s[i] - '0');
-                if (digits == 0)
-                        return -EINVAL;
-                for (size_t k = digits; k < 9; k++)
-                        frac *= 10;
-        }
-        if (i == len - 1 && (s[i] == 'Z' || s[i] == 'z')) {
-                off = 0;
-        } else if (i + 6 == len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':' &&
-                   parse_digits(s + i + 1, 2, &oh) == 0 && parse_digits(s + i + 4, 2, &om) == 0 &&
-                   oh < 24 && om < 60) {
-                off = (oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
-        } else {
-                return -EINVAL;
-        }
-        tm.tm_year = Y - 1900;
-        tm.tm_mon = M - 1;
-        tm.tm_mday = D;
-        tm.tm_hour = h;
-        tm.tm_min = m;
-        tm.tm_sec = sec;
-        t = timegm(&tm);
-        if (t == (time_t) -1 || t - off < 0)
-                return -EINVAL;
-        *ret = ((int64_t) t - off) * 1000000000 + frac;
-        return 0;
-}
-
 int
 log_time_parse(const char *s, int64_t *ret_ns)
 {
@@ -131,7 +69,7 @@ log_time_parse(const char *s, int64_t *ret_ns)
         if (len == 0)
                 return -EINVAL;
         if (strchr(s, '-') || strchr(s, 'T'))
-                return parse_rfc3339(s, len, ret_ns);
+                return parse_rfc3339_ns(s, len, ret_ns);
         /* Unix seconds with an optional fraction. */
         for (; i < len && isdigit((unsigned char) s[i]); i++) {
                 if (secs > (INT64_MAX / 1000000000 - 10) / 10)
@@ -165,7 +103,7 @@ cri_record_parse(const char *line, size_t len, struct log_record *ret)
                 return -EBADMSG;
         ret->ts = line;
         ret->ts_len = (size_t) (sp1 - line);
-        if (parse_rfc3339(line, ret->ts_len, &ret->ts_ns) < 0)
+        if (parse_rfc3339_ns(line, ret->ts_len, &ret->ts_ns) < 0)
                 return -EBADMSG;
         stream = sp1 + 1;
         rest = len - (size_t) (stream - line);

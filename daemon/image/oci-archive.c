@@ -308,7 +308,10 @@ extract_entry(struct extract *x, struct archive *a, struct archive_entry *e, con
 {
         mode_t type = archive_entry_filetype(e);
 
-        if (kind == MEMBER_NONE || kind == MEMBER_SKIP) {
+        /* A link is refused even where it is not needed: a `blobs` symlink
+         * skipped here would later read as "blob missing", a worse message. */
+        if ((kind == MEMBER_NONE || kind == MEMBER_SKIP) && type != AE_IFLNK &&
+            !archive_entry_hardlink(e)) {
                 log_debug("`%s`: entry `%s`: not needed, skipped", x->archive_path, path);
                 return 0;
         }

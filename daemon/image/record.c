@@ -10,12 +10,10 @@
  * with diff_id "" and are rewritten in the current format on change. */
 #include "daemon/image/record.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/fs-util.h"
 #include "common/time-util.h"
@@ -140,66 +138,15 @@ image_set_layers(struct image *img, const struct image_layer *layers, size_t n)
         return 0;
 }
 
-static int
-digits(const char *s, size_t n, int *ret)
-{
-        int v = 0;
-
-        for (size_t i = 0; i < n; i++) {
-                if (!isdigit((unsigned char) s[i]))
-                        return -EINVAL;
-                v = v * 10 + (s[i] - '0');
-        }
-        *ret = v;
-        return 0;
-}
-
 /* RFC 3339 as OCI configs use it: "2024-01-02T03:04:05[.frac](Z|+hh:mm)". */
 int
 image_config_created(json_t *config, int64_t *ret)
 {
         const char *s = json_string_value(json_object_get(config, "created"));
-        int Y, M, D, h, m, sec, oh, om, off = 0;
-        int64_t frac = 0;
-        size_t i = 19, len, nd = 0;
-        struct tm tm = { 0 };
-        time_t t;
 
-        if (!s || (len = strlen(s)) < 20 || s[4] != '-' || s[7] != '-' ||
-            (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':' ||
-            digits(s, 4, &Y) < 0 || digits(s + 5, 2, &M) < 0 || digits(s + 8, 2, &D) < 0 ||
-            digits(s + 11, 2, &h) < 0 || digits(s + 14, 2, &m) < 0 || digits(s + 17, 2, &sec) < 0 ||
-            M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
+        if (!s)
                 return -EINVAL;
-        if (s[i] == '.') {
-                for (i++; i < len && isdigit((unsigned char) s[i]); i++, nd++)
-                        if (nd < 9)
-                                frac = frac * 10 + (s[i] - '0');
-                if (nd == 0)
-                        return -EINVAL;
-                for (; nd < 9; nd++)
-                        frac *= 10;
-        }
-        if (i + 1 == len && (s[i] == 'Z' || s[i] == 'z'))
-                off = 0;
-        else if (i + 6 == len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':' &&
-                 digits(s + i + 1, 2, &oh) == 0 && digits(s + i + 4, 2, &om) == 0 && oh < 24 &&
-                 om < 60)
-                off = (oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
-        else
-                return -EINVAL;
-        tm.tm_year = Y - 1900;
-        tm.tm_mon = M - 1;
-        tm.tm_mday = D;
-        tm.tm_hour = h;
-        tm.tm_min = m;
-        tm.tm_sec = sec;
-        t = timegm(&tm);
-        if (t == (time_t) -1 || (int64_t) t - off < 0 ||
-            (int64_t) t - off > INT64_MAX / 1000000000 - 1)
-                return -EINVAL;
-        *ret = ((int64_t) t - off) * 1000000000 + frac;
-        return 0;
+        return parse_rfc3339_ns(s, strlen(s), ret);
 }
 
 static json_t *

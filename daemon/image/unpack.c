@@ -611,6 +611,16 @@ unpack_opaque(int pfd, const char *path, struct ctr_error **err)
         return 0;
 }
 
+/* True if parent exists in this layer and is not a directory. */
+static bool
+parent_is_not_dir(struct unpack *u, const char *parent)
+{
+        _cleanup_close_ int fd = resolve_in_root(u->root_fd, parent, O_PATH | O_NOFOLLOW);
+        struct stat st;
+
+        return fd >= 0 && fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
 /* Whiteout markers may only be the last component: a ".wh.X" directory
  * with entries below it means nothing in OCI and would be a whiteout
  * naming a path. Returns 0 or -EINVAL with *err set. */
@@ -654,6 +664,14 @@ unpack_entry(struct unpack *u, struct archive *a, struct archive_entry *e, struc
         name = slash ? slash + 1 : path;
         if (slash)
                 *slash = 0; /* path is now the parent, until restored below */
+        if (slash && strncmp(name, WH_PREFIX, WH_PREFIX_LEN) == 0 && strcmp(name, WH_OPAQUE) != 0 &&
+            parent_is_not_dir(u, path)) {
+                /* umoci writes "d" (now a file) then "d/.wh.x" when a directory
+                 * became a file: the file already hides all of d below it. */
+                *slash = '/';
+                log_debug("entry `%s`: skipping whiteout below a non-directory", path);
+                return 0;
+        }
         pfd = get_parent(u, slash ? path : "", raw, err);
         if (slash)
                 *slash = '/';

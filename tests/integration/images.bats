@@ -57,7 +57,7 @@ while True:
     buf += chunk
     while b"\n" in buf:
         line, buf = buf.split(b"\n", 1)
-        print(line.decode())
+        print(line.decode(), flush=True)
         if "id" in json.loads(line):
             sys.exit(0)
 EOF
@@ -158,6 +158,103 @@ store_tmp() {
 store_layers() {
         find "$TMP/root/layers" -mindepth 1 -maxdepth 1 -regextype egrep -regex '.*/[0-9a-f]{64}' \
                 -printf '%f\n' | sort
+}
+
+# fuse_gate FILE DATA OFFSET: mounts over the regular file FILE a one-file
+# FUSE file system (python3 speaking /dev/fuse, no libfuse needed) that
+# serves DATA's bytes, with direct I/O so every read() reaches it. The
+# first read at or past OFFSET blocks: the server creates FILE.gated and
+# waits for fuse_gate_release; then it serves that read and every later
+# one with each byte inverted (a corrupt blob). A test can so hold an
+# unpack mid-blob for as long as it needs, with no timing involved.
+# fuse_gate_stop undoes it (teardown calls it too).
+fuse_gate() {
+        mkfifo "$1.gate"
+        python3 - "$1" "$2" "$3" >"$TMP/fuse-gate.log" 2>&1 <<'EOF' &
+import ctypes, os, struct, sys
+target, data, gate_at = sys.argv[1], open(sys.argv[2], "rb").read(), int(sys.argv[3])
+libc = ctypes.CDLL(None, use_errno=True)
+fd = os.open("/dev/fuse", os.O_RDWR | os.O_CLOEXEC)
+opts = f"fd={fd},rootmode=100000,user_id=0,group_id=0".encode()
+if libc.mount(b"ctltest-gate", target.encode(), b"fuse", 2 | 4, opts) != 0:  # NOSUID|NODEV
+    sys.exit(f"mount {target}: {os.strerror(ctypes.get_errno())}")
+open(target + ".mounted", "w").close()
+released = False
+
+def reply(unique, payload=b"", error=0):
+    try:
+        os.write(fd, struct.pack("<IiQ", 16 + len(payload), error, unique) + payload)
+    except OSError:
+        pass  # the request was interrupted
+
+while True:
+    try:
+        req = os.read(fd, (1 << 20) + 4096)
+    except OSError as e:
+        if e.errno in (4, 2, 11):  # EINTR, ENOENT, EAGAIN
+            continue
+        break  # ENODEV: unmounted
+    _, op, unique = struct.unpack_from("<IIQ", req)  # struct fuse_in_header
+    body = req[40:]
+    if op == 26:  # INIT: protocol 7.31, no optional features
+        readahead = struct.unpack_from("<III", body)[2]
+        reply(unique, struct.pack("<IIIIHHIIHHII", 7, 31, readahead, 0, 16, 12, 1 << 17, 1,
+                                  0, 0, 0, 0) + bytes(24))
+    elif op == 3:  # GETATTR: a 0644 root-owned file of len(data) bytes, never cached
+        attr = struct.pack("<QQQQQQIIIIIIIIII", 1, len(data), (len(data) + 511) // 512,
+                           0, 0, 0, 0, 0, 0, 0o100644, 1, 0, 0, 0, 4096, 0)
+        reply(unique, struct.pack("<QII", 0, 0, 0) + attr)
+    elif op == 14:  # OPEN: FOPEN_DIRECT_IO
+        reply(unique, struct.pack("<QIi", 1, 1, 0))
+    elif op == 15:  # READ
+        _, off, size = struct.unpack_from("<QQI", body)
+        chunk = data[off:off + size]
+        if off >= gate_at and not released:
+            open(target + ".gated", "w").close()
+            with open(target + ".gate") as g:
+                g.read()
+            released = True
+        if released:
+            chunk = bytes(b ^ 0xFF for b in chunk)
+        reply(unique, chunk)
+    elif op in (18, 25):  # RELEASE, FLUSH
+        reply(unique)
+    elif op in (2, 36, 42):  # FORGET, INTERRUPT, BATCH_FORGET: no reply
+        pass
+    else:
+        reply(unique, error=-38)  # ENOSYS
+EOF
+        echo "$! $1" >"$TMP/fuse-gate.pid"
+        wait_until 10 test -e "$1.mounted"
+}
+
+fuse_gate_release() {
+        echo go >"$1.gate"
+}
+
+fuse_gate_stop() {
+        local pid file
+        [[ -n ${TMP:-} && -f $TMP/fuse-gate.pid ]] || return 0
+        read -r pid file <"$TMP/fuse-gate.pid"
+        # Killing the server aborts a read still blocked in it; the lazy
+        # unmount then always succeeds.
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        umount -l "$file" 2>/dev/null || true
+        rm -f "$TMP/fuse-gate.pid" "$file.gate" "$file.gated" "$file.mounted"
+}
+
+teardown() {
+        fuse_gate_stop
+        ctl_teardown
+}
+
+# has_layer_status FILE LAYER STATUS: the progress lines in FILE (the
+# import_lines output so far) report STATUS for layer LAYER.
+has_layer_status() {
+        jq -se --argjson l "$2" --arg s "$3" \
+                '[.[] | select(.method) | .params | select(.layer == $l) | .status] | index($s) != null' \
+                <"$1" >/dev/null
 }
 
 @test "busybox:latest imported by setup is listed" {
@@ -647,41 +744,46 @@ store_layers() {
 }
 
 @test "an import waiting for a layer unpacks it itself when the other import fails" {
-        local big small diff blob out_a out_b pid_a
-        big=$(big_tar waitfail 128)
+        local big small diff blob out_a out_b pid_a pid_b
+        [[ -c /dev/fuse ]] || skip "needs /dev/fuse to hold an unpack mid-blob"
+        big=$(big_tar waitfail 2)
         diff=$(sha256sum <"$big" | cut -d' ' -f1)
         small=$(distinct_tar waitfail)
-        # wf-bad unpacks the big layer first; wf-good gets there after its
-        # small first layer, while wf-bad is still at it.
         mkoci "$TMP/wf-bad" "[{\"refs\":[\"wf:bad\"],\"layers\":[\"$big\"]}]"
         mkoci "$TMP/wf-good" "[{\"refs\":[\"wf:good\"],\"layers\":[\"$small\",\"$big\"]}]"
-        # Corrupt the big blob of wf-bad near its end (same size: the source
-        # reads fine, the unpack fails on the checksum at the very end).
+        # wf-bad's blob of the shared layer is a FUSE file that holds
+        # wf-bad's unpack half-way through the blob, then turns corrupt.
         blob=$(jq -r '.manifests[0].digest' "$TMP/wf-bad/index.json")
         blob=$(jq -r '.layers[0].digest' "$TMP/wf-bad/blobs/sha256/${blob#sha256:}")
         blob=$TMP/wf-bad/blobs/sha256/${blob#sha256:}
-        printf '\xff\xfe\xfd' | dd of="$blob" bs=1 seek=$(($(stat -c %s "$blob") - 4096)) conv=notrunc status=none
+        cp "$blob" "$TMP/wf-blob"
+        fuse_gate "$blob" "$TMP/wf-blob" $(($(stat -c %s "$TMP/wf-blob") / 2))
         import_lines "{\"path\":\"$TMP/wf-bad\"}" >"$TMP/wf-bad.out" &
         pid_a=$!
-        out_b=$(import_lines "{\"path\":\"$TMP/wf-good\"}")
+        # wf-bad claimed the layer when its unpack started, and that unpack
+        # is now blocked half-way: it cannot end before the gate opens.
+        wait_until 30 test -e "$blob.gated"
+        import_lines "{\"path\":\"$TMP/wf-good\"}" >"$TMP/wf-good.out" &
+        pid_b=$!
+        # wf-good unpacks its first layer, then has to wait for the second.
+        wait_until 60 has_layer_status "$TMP/wf-good.out" 2 waiting
+        fuse_gate_release "$blob"
         wait "$pid_a"
+        wait "$pid_b"
+        fuse_gate_stop
         out_a=$(cat "$TMP/wf-bad.out")
+        out_b=$(cat "$TMP/wf-good.out")
         echo "$out_a"
         echo "$out_b"
         [[ $(tail -n 1 <<<"$out_a" | jq -r .error.data.kind) == invalid_params ]]
         [[ $(tail -n 1 <<<"$out_b" | jq -r .result.ref) == wf:good ]]
+        # The waiter unpacked the layer itself, from its own blob.
         grep -q "layer sha256:$diff: unpacking $TMP/wf-good/" "$TMP/daemon.log"
+        jq -se '[.[] | select(.method) | .params | select(.layer == 2) | .status] |
+                index("waiting") < index("unpacking") and index("done") != null' <<<"$out_b"
         [[ -z $(store_tmp) ]]
         run containerctl run --rm wf:good cat /marker
         assert_status 0
         [[ $output == waitfail ]]
         containerctl image rm wf:good >/dev/null
-        # If wf-good's read or first layer were slower than wf-bad's whole
-        # 128 MiB unpack, there was nothing to wait for.
-        if ! jq -se '[.[] | select(.method) | .params | select(.layer == 2) | .status] |
-                     index("waiting") != null' <<<"$out_b" >/dev/null; then
-                skip "the failing import ended before the other one reached the layer"
-        fi
-        jq -se '[.[] | select(.method) | .params | select(.layer == 2) | .status] |
-                index("waiting") < index("unpacking") and index("done") != null' <<<"$out_b"
 }

@@ -1,4 +1,4 @@
-/* Unit tests for common/: parsers, ids and names, errors, fs helpers. */
+/* Unit tests for common/: parsers, ids and names, errors, fs helpers, times. */
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -8,6 +8,7 @@
 #include "common/fs-util.h"
 #include "common/id.h"
 #include "common/parse.h"
+#include "common/time-util.h"
 #include "tests/unit/tap.h"
 
 static void
@@ -111,6 +112,73 @@ test_fs(void)
         }
 }
 
+/* parse_rfc3339_ns() of a NUL-terminated string. */
+static int
+rfc3339(const char *s, int64_t *ret)
+{
+        return parse_rfc3339_ns(s, strlen(s), ret);
+}
+
+static void
+test_rfc3339(void)
+{
+        static const char *const bad[] = {
+                "",
+                "2024-01-02T03:04:05",           /* no zone */
+                "2024-01-02 03:04:05Z",          /* space for T */
+                "2024-01-02T03:04:05.Z",         /* dot without digits */
+                "2024-13-02T03:04:05Z",          /* month */
+                "2024-01-00T03:04:05Z",          /* day */
+                "2024-01-02T24:04:05Z",          /* hour */
+                "2024-01-02T03:60:05Z",          /* minute */
+                "2024-01-02T03:04:61Z",          /* second */
+                "2024-01-02T03:04:05+1:00",      /* short offset */
+                "2024-01-02T03:04:05+24:00",     /* offset hours */
+                "2024-01-02T03:04:05+01:60",     /* offset minutes */
+                "2024-01-02T03:04:05+0100",      /* offset without colon */
+                "2024-01-02T03:04:05Zjunk",      /* trailing bytes */
+                "2024-1-02T03:04:05Z",           /* short field */
+                "+024-01-02T03:04:05Z",          /* sign in a field */
+                "1969-12-31T23:59:59Z",          /* before the epoch */
+                "1970-01-01T00:30:00+01:00",     /* before the epoch by its offset */
+                "2262-04-11T23:47:16Z",          /* int64 nanoseconds overflow */
+                "9999-12-31T23:59:59Z",
+        };
+        const char *rec = "2024-01-02T03:04:05Z stdout F x";
+        int64_t ns = 0;
+
+        ok(rfc3339("2024-01-02T03:04:05.000000001Z", &ns) == 0 && ns == 1704164645000000001LL,
+           "rfc3339: nanoseconds");
+        ok(rfc3339("2024-01-02T03:04:05Z", &ns) == 0 && ns == 1704164645000000000LL,
+           "rfc3339: no fraction");
+        ok(rfc3339("2024-01-02t03:04:05z", &ns) == 0 && ns == 1704164645000000000LL,
+           "rfc3339: lower-case t and z");
+        ok(rfc3339("2024-01-02T03:04:05.5Z", &ns) == 0 && ns == 1704164645500000000LL,
+           "rfc3339: short fraction");
+        ok(rfc3339("2024-01-02T03:04:05.1234567899Z", &ns) == 0 && ns == 1704164645123456789LL,
+           "rfc3339: digits past nanoseconds ignored");
+        ok(rfc3339("2024-01-02T04:04:05+01:00", &ns) == 0 && ns == 1704164645000000000LL,
+           "rfc3339: positive offset");
+        ok(rfc3339("2024-01-02T01:34:05-01:30", &ns) == 0 && ns == 1704164645000000000LL,
+           "rfc3339: negative offset");
+        ok(rfc3339("1970-01-01T00:00:00Z", &ns) == 0 && ns == 0, "rfc3339: the epoch");
+        ok(rfc3339("2016-12-31T23:59:60Z", &ns) == 0 && ns == 1483228800000000000LL,
+           "rfc3339: a leap second is the next second");
+        ok(rfc3339("2262-04-11T23:47:15.999999999Z", &ns) == 0 &&
+                   ns == 9223372035999999999LL,
+           "rfc3339: the last representable second");
+        ok(parse_rfc3339_ns(rec, 20, &ns) == 0 && ns == 1704164645000000000LL,
+           "rfc3339: only len bytes are read (a log record's timestamp)");
+        ok(parse_rfc3339_ns(rec, 21, &ns) == -EINVAL, "rfc3339: the byte after the zone counts");
+        ok(parse_rfc3339_ns(rec, 19, &ns) == -EINVAL, "rfc3339: cut before the zone");
+        ok(parse_rfc3339_ns(NULL, 0, &ns) == -EINVAL, "rfc3339: NULL");
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                ns = 7;
+                ok(rfc3339(bad[i], &ns) == -EINVAL && ns == 7,
+                   "rfc3339: `%s` rejected, value untouched", bad[i]);
+        }
+}
+
 int
 main(void)
 {
@@ -118,5 +186,6 @@ main(void)
         test_ids();
         test_errors();
         test_fs();
+        test_rfc3339();
         return tap_done();
 }

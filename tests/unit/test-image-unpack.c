@@ -883,6 +883,8 @@ test_unpack_whiteouts(void)
                 { "usr/.wh..wh.plnk", 'd', NULL, 0700 },
                 { "opt/x", 'f', "x", 0644 },
                 { "opt/.wh.x", 'f', "", 0644 },
+                { "data/typechg", 'f', "now a file", 0644 },
+                { "data/typechg/.wh.inner", 'f', "", 0644 },
         };
         _cleanup_free_ char *dest = NULL, *p = NULL;
         char msg[512], val[8];
@@ -912,6 +914,8 @@ test_unpack_whiteouts(void)
         ok(lstat_in(dest, "opt/x", &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == 0,
            "whiteout replaces a file of the same layer");
         ok(lstat_in(dest, "etc", &st) == 0 && st.st_mtime == 1000000000, "dir mtime kept after whiteouts");
+        ok(lstat_in(dest, "data/typechg", &st) == 0 && S_ISREG(st.st_mode),
+           "a whiteout below a file (umoci, dir became file) is skipped");
         free(p);
         p = path_join(dest, "etc/kept");
         ok(getxattr(p, "trusted.overlay.opaque", val, sizeof(val)) < 0, "files are not marked opaque");
