@@ -21,3 +21,11 @@ EXTRA_DIST += bench/import.sh bench/mklayer.py
 bench-import: all
 	CONTAINERCTL_BUILDDIR=$(abs_top_builddir) $(top_srcdir)/bench/import.sh
 .PHONY: bench-import
+
+# Network benchmark (issue 5): start cost on the bridge vs --network none,
+# many containers started at once, published-port relay vs direct access.
+EXTRA_DIST += bench/net.sh
+
+bench-net: all
+	CONTAINERCTL_BUILDDIR=$(abs_top_builddir) $(top_srcdir)/bench/net.sh --json $(abs_top_builddir)/bench-net.json
+.PHONY: bench-net

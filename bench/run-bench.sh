@@ -122,7 +122,7 @@ if command -v containerctld >/dev/null && command -v containerctl >/dev/null; th
         DAEMON_PID=$!
         if wait_for 10 containerctl --socket "$SOCK" version &&
                 containerctl --socket "$SOCK" image import "$B/busybox.tar" busybox:latest >/dev/null; then
-                try containerctl "containerctl --socket $SOCK run --rm busybox true"
+                try containerctl "containerctl --socket $SOCK run --rm --network none busybox true"
         else
                 NOTES+=("containerctl skipped: the daemon did not come up or import failed (log: $(tail -n1 "$B/daemon.log"))")
         fi

@@ -166,7 +166,7 @@ wait_for 10 $CTL version || { echo "daemon did not start: $(tail -n3 "$B/daemon.
 $CTL image import "$B/busybox.tar" busybox:latest >/dev/null
 # The log of `box` is not on the exec path (exec output is not logged), so
 # its limits do not matter here.
-$CTL run -d --name box busybox sleep 100000 >/dev/null
+$CTL run -d --network none --name box busybox sleep 100000 >/dev/null
 
 echo "==> OCI containers for runc and crun"
 (cd "$B/bundle" && runc spec)

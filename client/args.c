@@ -97,6 +97,8 @@ create_opts_done(struct create_opts *o)
         free(o->mounts);
         free(o->stop_signal);
         json_decref(o->labels);
+        free(o->ports);
+        free(o->network_aliases);
         *o = (struct create_opts) {};
 }
 
@@ -148,6 +150,48 @@ add_mount(struct create_opts *o, const char *arg, struct ctr_error **err)
         }
         o->mounts = mounts;
         o->mounts[o->n_mounts++] = m;
+        return 0;
+}
+
+/* -p: parsed, and refused if an earlier -p has the same host socket (the
+ * daemon could not bind both). */
+static int
+add_publish(struct create_opts *o, const char *arg, struct ctr_error **err)
+{
+        struct publish_spec p, *ports;
+        int r;
+
+        r = args_parse_publish(arg, &p, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < o->n_ports; i++)
+                if (publish_specs_collide(&o->ports[i], &p))
+                        return ctr_error_msg(err, EINVAL,
+                                             "port spec `%s`: host port %s:%u/%s is published twice",
+                                             arg, p.host_ip[0] ? p.host_ip : "0.0.0.0",
+                                             (unsigned) p.host_port, p.udp ? "udp" : "tcp");
+        ports = reallocarray(o->ports, o->n_ports + 1, sizeof(*ports));
+        if (!ports)
+                return -ENOMEM;
+        o->ports = ports;
+        o->ports[o->n_ports++] = p;
+        return 0;
+}
+
+static int
+add_network_alias(struct create_opts *o, const char *arg, struct ctr_error **err)
+{
+        const char **aliases;
+        int r;
+
+        r = args_check_network_alias(arg, err);
+        if (r < 0)
+                return r;
+        aliases = reallocarray(o->network_aliases, o->n_network_aliases + 1, sizeof(*aliases));
+        if (!aliases)
+                return -ENOMEM;
+        o->network_aliases = aliases;
+        o->network_aliases[o->n_network_aliases++] = arg;
         return 0;
 }
 
@@ -282,6 +326,8 @@ enum {
         OPT_STOP_SIGNAL,
         OPT_ALL,
         OPT_NO_TRUNC,
+        OPT_NETWORK,
+        OPT_NETWORK_ALIAS,
 };
 
 int
@@ -304,6 +350,10 @@ args_parse_create(int argc, char **argv, bool allow_detach, struct create_opts *
                 { "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
                 { "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
                 { "label", required_argument, NULL, 'l' },
+                { "network", required_argument, NULL, OPT_NETWORK },
+                { "net", required_argument, NULL, OPT_NETWORK },
+                { "publish", required_argument, NULL, 'p' },
+                { "network-alias", required_argument, NULL, OPT_NETWORK_ALIAS },
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
@@ -312,7 +362,7 @@ args_parse_create(int argc, char **argv, bool allow_detach, struct create_opts *
 
         optind = 0; /* full re-initialisation (glibc), tests parse repeatedly */
         opterr = 0;
-        while ((c = getopt_long(argc, argv, allow_detach ? "+:de:w:u:v:l:ith" : "+:e:w:u:v:l:ith",
+        while ((c = getopt_long(argc, argv, allow_detach ? "+:de:w:u:v:l:p:ith" : "+:e:w:u:v:l:p:ith",
                                 options, NULL)) >= 0) {
                 r = 0;
                 switch (c) {
@@ -370,6 +420,16 @@ args_parse_create(int argc, char **argv, bool allow_detach, struct create_opts *
                 case 'l':
                         r = args_add_label(&o, optarg, err);
                         break;
+                case OPT_NETWORK:
+                        r = args_network_mode(optarg, err);
+                        o.network = optarg;
+                        break;
+                case 'p':
+                        r = add_publish(&o, optarg, err);
+                        break;
+                case OPT_NETWORK_ALIAS:
+                        r = add_network_alias(&o, optarg, err);
+                        break;
                 case 'h':
                         create_opts_done(&o);
                         return 1;
@@ -383,6 +443,12 @@ args_parse_create(int argc, char **argv, bool allow_detach, struct create_opts *
                 }
         }
 
+        /* After all options: -p may come before --network none. */
+        r = args_check_network_options(o.network, o.n_ports, o.n_network_aliases, err);
+        if (r < 0) {
+                create_opts_done(&o);
+                return r;
+        }
         if (optind >= argc) {
                 create_opts_done(&o);
                 return ctr_error_msg(err, EINVAL, "%s requires at least 1 argument (the image)",
@@ -439,6 +505,19 @@ create_opts_to_params(const struct create_opts *o, struct ctr_error **err)
                 goto oom;
         if (o->labels && json_object_set(params, "labels", o->labels) < 0)
                 goto oom;
+        if (o->network && json_object_set_new(params, "network", json_string(o->network)) < 0)
+                goto oom;
+        if (o->n_ports > 0 &&
+            json_object_set_new(params, "ports", publish_specs_to_json(o->ports, o->n_ports)) < 0)
+                goto oom;
+        if (o->n_network_aliases > 0) {
+                a = json_array();
+                if (!a || json_object_set_new(params, "network_aliases", a) < 0)
+                        goto oom;
+                for (size_t i = 0; i < o->n_network_aliases; i++)
+                        if (json_array_append_new(a, json_string(o->network_aliases[i])) < 0)
+                                goto oom;
+        }
 
         if (o->n_command > 0) {
                 a = json_array();

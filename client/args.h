@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "client/args-network.h"
 #include "common/error.h"
 
 struct mount_spec {
@@ -35,6 +36,11 @@ struct create_opts {
         const char *entrypoint;  /* borrowed */
         char *stop_signal;       /* --stop-signal, canonical: "SIGQUIT" or "40" (owned) */
         json_t *labels;          /* --label K=V, an object (owned); NULL: none */
+        const char *network;     /* --network, borrowed; NULL: the daemon's default */
+        struct publish_spec *ports; /* -p/--publish (owned array) */
+        size_t n_ports;
+        const char **network_aliases; /* --network-alias (owned array of borrowed strings) */
+        size_t n_network_aliases;
         const char *image;   /* borrowed */
         char **command;      /* borrowed slice of argv, NULL-terminated */
         size_t n_command;

@@ -36,7 +36,13 @@ print_run_help(const char *cmd)
                "      --detach-keys KEYS   keys that detach from the container (default\n"
                "                           $CONTAINERCTL_DETACH_KEYS, the config file, or\n"
                "                           ctrl-p,ctrl-q; 'none' disables detaching)\n"
-               "      --log-opt max-size=SIZE|max-file=N  console log rotation (repeatable)\n",
+               "      --log-opt max-size=SIZE|max-file=N  console log rotation (repeatable)\n"
+               "      --network NET        bridge (default), none, host, container:NAME, or a\n"
+               "                           network made with 'network create'\n"
+               "  -p, --publish [IP:][HOSTPORT:]CTRPORT[/tcp|udp]  publish a container port\n"
+               "                           on the host (repeatable; bridge networks only)\n"
+               "      --network-alias NAME another name other containers on the network\n"
+               "                           reach this one by (repeatable)\n",
                cmd,
                strcmp(cmd, "run") == 0 ? "  -d, --detach             run in the background, print the id\n" : "");
         return 0;
@@ -351,6 +357,8 @@ ps_row(struct table *t, json_t *ctr, int64_t now)
         const char *id = json_str(ctr, "id");
         char short_id[ID_SHORT_LEN + 1] = "", cmd[256] = "", cmd_cut[128], quoted[140];
         char status[96], created[64];
+        _cleanup_free_ char *ports = NULL;
+        bool running;
         json_t *arg;
         size_t i, len = 0;
 
@@ -376,9 +384,16 @@ ps_row(struct table *t, json_t *ctr, int64_t now)
                       json_integer_value(json_object_get(ctr, "exit_code")), now, status,
                       sizeof(status));
         format_ago(json_str(ctr, "created"), now, created, sizeof(created));
+        /* As docker ps: the ports a running container has bound; those of
+         * any other are only asked for (inspect shows them). */
+        running = json_str(ctr, "state") && strcmp(json_str(ctr, "state"), "running") == 0;
+        ports = format_ports(running ? json_object_get(ctr, "ports") : NULL);
+        if (!ports)
+                return -ENOMEM;
 
         return table_add_row(t, (const char *const[]) {
                 short_id, json_str(ctr, "name"), json_str(ctr, "image"), quoted, status, created,
+                ports,
         });
 }
 
@@ -386,7 +401,7 @@ int
 cmd_ps(struct client *cl, int argc, char **argv)
 {
         static const char *const headers[] = {
-                "CONTAINER ID", "NAME", "IMAGE", "COMMAND", "STATUS", "CREATED", NULL,
+                "CONTAINER ID", "NAME", "IMAGE", "COMMAND", "STATUS", "CREATED", "PORTS", NULL,
         };
         static const struct list_cmd cmd = {
                 .usage = "Usage: containerctl ps [-a|--all] [-q|--quiet] [--json]\n",

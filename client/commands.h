@@ -38,6 +38,8 @@ int cmd_exec(struct client *cl, int argc, char **argv);
 int cmd_image(struct client *cl, int argc, char **argv);
 int cmd_images(struct client *cl, int argc, char **argv);
 
+int cmd_network(struct client *cl, int argc, char **argv);
+
 int cmd_version(struct client *cl, int argc, char **argv);
 int cmd_info(struct client *cl, int argc, char **argv);
 

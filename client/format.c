@@ -1,7 +1,10 @@
 /* Human formatting for tables: Docker-compatible durations, sizes and
- * status texts. No I/O; all output goes into caller buffers. */
+ * status texts, published ports and network rows. No I/O; output goes
+ * into caller buffers or new strings. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -189,4 +192,68 @@ format_truncate(const char *s, size_t max, char *buf, size_t size)
                 i++;
         }
         snprintf(buf, size, "%.*s%s", (int) i, s, ellipsis);
+}
+
+/* A port number from a mapping, or -1 if it is not one. */
+static long
+json_port(json_t *m, const char *key)
+{
+        json_t *v = json_object_get(m, key);
+
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 65535)
+                return -1;
+        return (long) json_integer_value(v);
+}
+
+char *
+format_ports(json_t *ports)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        bool first = true;
+        json_t *m;
+        size_t i;
+
+        if (!f)
+                return NULL;
+        json_array_foreach(ports, i, m) {
+                const char *ip = json_string_value(json_object_get(m, "host_ip"));
+                const char *proto = json_string_value(json_object_get(m, "protocol"));
+                long host = json_port(m, "host_port"), ctr = json_port(m, "container_port");
+                char host_s[8] = "*";
+
+                if (ctr < 0 || host < 0)
+                        continue;
+                if (host > 0)
+                        snprintf(host_s, sizeof(host_s), "%ld", host);
+                fprintf(f, "%s%s:%s->%ld/%s", first ? "" : ", ", ip && *ip ? ip : "0.0.0.0",
+                        host_s, ctr, proto && *proto ? proto : "tcp");
+                first = false;
+        }
+        if (fclose(f) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}
+
+void
+format_network_row(json_t *net, struct network_row *ret)
+{
+        json_t *n = json_object_get(net, "containers");
+
+        ret->containers[0] = '\0';
+        if (json_is_integer(n))
+                snprintf(ret->containers, sizeof(ret->containers), "%lld",
+                         (long long) json_integer_value(n));
+        /* inspect's "containers" is the members' list: count them. */
+        else if (json_is_array(n))
+                snprintf(ret->containers, sizeof(ret->containers), "%zu", json_array_size(n));
+        ret->cells[0] = json_string_value(json_object_get(net, "name"));
+        ret->cells[1] = json_string_value(json_object_get(net, "bridge"));
+        ret->cells[2] = json_string_value(json_object_get(net, "subnet"));
+        ret->cells[3] = json_string_value(json_object_get(net, "gateway"));
+        ret->cells[4] = ret->containers;
+        ret->cells[5] = json_is_true(json_object_get(net, "default")) ? "yes" : "no";
 }

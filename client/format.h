@@ -1,7 +1,9 @@
 /* Text formatting for the client's human output: sizes, durations, the
- * status column, timestamps. Pure functions, unit-tested. */
+ * status column, timestamps, published ports, network rows. Pure
+ * functions, unit-tested. */
 #pragma once
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,3 +31,20 @@ void format_ago(const char *timestamp, int64_t now, char *buf, size_t size);
 void format_truncate(const char *s, size_t max, char *buf, size_t size);
 /* Number of UTF-8 characters (display columns for our purposes). */
 size_t utf8_width(const char *s);
+
+/* The PORTS cell of ps from a container summary's "ports" array:
+ * "127.0.0.1:8080->80/tcp, 0.0.0.0:9000->90/udp" ("" host_ip: 0.0.0.0;
+ * a host port not chosen yet, 0, shows as "*"). Items that are not
+ * mappings are skipped. A malloc'd string ("" for none or not an array),
+ * or NULL without memory. */
+char *format_ports(json_t *ports);
+
+/* The cells of one `network ls` row, NAME, BRIDGE, SUBNET, GATEWAY,
+ * CONTAINERS, DEFAULT ("yes"/"no"), from a network object: strings
+ * borrowed from net (NULL when absent: an empty cell), the count in
+ * ret->containers. */
+struct network_row {
+        char containers[24];
+        const char *cells[6];
+};
+void format_network_row(json_t *net, struct network_row *ret);

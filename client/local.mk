@@ -1,5 +1,6 @@
 # containerctl, the command-line client: blocking sockets, no libevent.
-# args.c, format.c, detach-keys.c and config.c are unit-tested without a daemon.
+# args.c, args-network.c, format.c, detach-keys.c and config.c are unit-tested
+# without a daemon.
 bin_PROGRAMS += containerctl
 containerctl_SOURCES = \
 	client/main.c \
@@ -7,6 +8,7 @@ containerctl_SOURCES = \
 	client/client.c client/client.h \
 	client/connection.c client/connection.h \
 	client/args.c client/args.h \
+	client/args-network.c client/args-network.h \
 	client/format.c client/format.h \
 	client/output.c client/output.h \
 	client/progress.c client/progress.h \
@@ -19,13 +21,15 @@ containerctl_SOURCES = \
 	client/cmd-console.c \
 	client/cmd-exec.c \
 	client/cmd-image.c \
+	client/cmd-network.c \
 	client/cmd-system.c
 containerctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 containerctl_LDADD = libproto.a libcommon.a $(JANSSON_LIBS)
 
 check_PROGRAMS += tests/unit/test-client-args tests/unit/test-client-format \
 	tests/unit/test-client-detach
-tests_unit_test_client_args_SOURCES = tests/unit/test-client-args.c client/args.c client/args.h
+tests_unit_test_client_args_SOURCES = tests/unit/test-client-args.c client/args.c client/args.h \
+	client/args-network.c client/args-network.h
 tests_unit_test_client_args_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_client_args_LDADD = libcommon.a $(JANSSON_LIBS)
 tests_unit_test_client_format_SOURCES = tests/unit/test-client-format.c \

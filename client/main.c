@@ -25,6 +25,7 @@ static const struct command commands[] = {
         { "logs", cmd_logs, NULL, "Show a container's console log" },
         { "image", cmd_image, NULL, "Manage images (import, list, inspect, history, rm, prune)" },
         { "images", cmd_images, NULL, "List images" },
+        { "network", cmd_network, NULL, "Manage networks (create, ls, inspect, rm)" },
         { "version", cmd_version, NULL, "Show the client and daemon versions" },
         { "info", cmd_info, NULL, "Show daemon-wide information" },
 };

@@ -11,6 +11,7 @@
 #include "common/fs-util.h"
 #include "common/log.h"
 #include "common/parse.h"
+#include "daemon/network/network.h"
 
 #define CONFIG_MAX_SIZE (1024 * 1024)
 
@@ -26,8 +27,11 @@ daemon_config_init(struct daemon_config *c)
                 .stop_timeout = DAEMON_DEFAULT_STOP_TIMEOUT,
                 .log_max_size = DAEMON_DEFAULT_LOG_MAX_SIZE,
                 .log_max_files = DAEMON_DEFAULT_LOG_MAX_FILES,
+                .bridge = strdup(DAEMON_DEFAULT_BRIDGE),
+                .subnet = strdup(DAEMON_DEFAULT_SUBNET),
         };
-        if (!c->socket_path || !c->root || !c->run_root || !c->cgroup_parent) {
+        if (!c->socket_path || !c->root || !c->run_root || !c->cgroup_parent || !c->bridge ||
+            !c->subnet) {
                 daemon_config_clear(c);
                 return -ENOMEM;
         }
@@ -41,7 +45,21 @@ daemon_config_clear(struct daemon_config *c)
         free(c->root);
         free(c->run_root);
         free(c->cgroup_parent);
-        c->socket_path = c->root = c->run_root = c->cgroup_parent = NULL;
+        free(c->bridge);
+        free(c->subnet);
+        c->socket_path = c->root = c->run_root = c->cgroup_parent = c->bridge = c->subnet = NULL;
+}
+
+static int
+set_string(char **field, const char *key, const char *value, struct ctr_error **err)
+{
+        char *s = strdup(value);
+
+        if (!s)
+                return ctr_error_sys(err, ENOMEM, "%s", key);
+        free(*field);
+        *field = s;
+        return 0;
 }
 
 static int
@@ -146,6 +164,34 @@ daemon_config_set(struct daemon_config *c, const char *key, const char *value,
                                              "log_max_files must be a number from 1 to %d, got '%s'",
                                              DAEMON_LOG_MAX_FILES_LIMIT, value);
                 c->log_max_files = (int) v;
+                return 0;
+        }
+        if (strcmp(key, "bridge") == 0) {
+                /* Container interfaces are "vc" + 10 hex characters. */
+                if (!net_ifname_is_valid(value) ||
+                    strncmp(value, NET_VETH_PREFIX, strlen(NET_VETH_PREFIX)) == 0)
+                        return ctr_error_msg(err, EINVAL,
+                                             "bridge must be an interface name (1-15 characters, no "
+                                             "'/', ':' or spaces, not starting with '" NET_VETH_PREFIX
+                                             "'), got '%s'",
+                                             value);
+                return set_string(&c->bridge, key, value, err);
+        }
+        if (strcmp(key, "subnet") == 0) {
+                _cleanup_error_ struct ctr_error *e = NULL;
+                struct net_subnet s;
+                if (net_subnet_parse(value, &s, &e) < 0)
+                        return ctr_error_msg(err, EINVAL, "%s", e ? e->message : value);
+                return set_string(&c->subnet, key, value, err);
+        }
+        if (strcmp(key, "masquerade") == 0) {
+                if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
+                        c->masquerade = true;
+                else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0)
+                        c->masquerade = false;
+                else
+                        return ctr_error_msg(err, EINVAL, "masquerade must be yes or no, got '%s'",
+                                             value);
                 return 0;
         }
         return ctr_error_msg(err, ENOENT, "unknown key '%s'", key);

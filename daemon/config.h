@@ -19,6 +19,9 @@
 #define DAEMON_DEFAULT_LOG_MAX_SIZE (10 * 1024 * 1024)
 #define DAEMON_DEFAULT_LOG_MAX_FILES 3
 #define DAEMON_LOG_MAX_FILES_LIMIT 100
+/* The default network ("bridge"): its bridge and subnet. */
+#define DAEMON_DEFAULT_BRIDGE "ctl0"
+#define DAEMON_DEFAULT_SUBNET "10.88.0.0/16"
 
 struct daemon_config {
         char *socket_path;
@@ -29,6 +32,9 @@ struct daemon_config {
         int stop_timeout; /* seconds, default for container.stop */
         int64_t log_max_size; /* bytes per console log file, 0 = unbounded */
         int log_max_files;    /* console.log plus rotated files, >= 1 */
+        char *bridge;         /* the default network's bridge */
+        char *subnet;         /* the default network's subnet, "10.88.0.0/16" */
+        bool masquerade;      /* outbound NAT for bridge networks */
 };
 
 /* Fills c with the built-in defaults. -ENOMEM on failure. */

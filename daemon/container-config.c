@@ -49,6 +49,9 @@ container_config_clear(struct container_config *cfg)
         free(cfg->user);
         free(cfg->hostname);
         strv_free(cfg->labels);
+        free(cfg->network);
+        free(cfg->ports);
+        strv_free(cfg->network_aliases);
         mounts_free(cfg->mounts, cfg->n_mounts);
         *cfg = (struct container_config){ 0 };
 }
@@ -66,6 +69,9 @@ container_create_params_clear(struct container_create_params *p)
         strv_free(p->entrypoint);
         free(p->stop_signal);
         strv_free(p->labels);
+        free(p->network);
+        free(p->ports);
+        strv_free(p->network_aliases);
         mounts_free(p->mounts, p->n_mounts);
         *p = (struct container_create_params){ 0 };
 }
@@ -262,6 +268,73 @@ resolve_image_user(const struct image *img, const char *user, uid_t *uid, gid_t 
         return container_spec_resolve_user(passwd, group, user, uid, gid, err);
 }
 
+static bool hostname_is_valid(const char *s);
+
+const char *
+container_net_mode_to_string(enum container_net_mode m)
+{
+        switch (m) {
+        case CONTAINER_NET_NONE:
+                return "none";
+        case CONTAINER_NET_BRIDGE:
+                return "bridge";
+        case CONTAINER_NET_HOST:
+                return "host";
+        case CONTAINER_NET_CONTAINER:
+                return "container";
+        }
+        return "none";
+}
+
+/* --network: mode and name (container:<ref> keeps the ref; container.c
+ * resolves it and checks that a named network exists), published ports
+ * and aliases, which need a network of ours. */
+static int
+build_network(const struct container_create_params *p, struct container_config *c,
+              struct ctr_error **err)
+{
+        const char *v = p->network ? p->network : "bridge";
+
+        if (!*v)
+                return ctr_error_msg(err, EINVAL, "empty network name");
+        if (strcmp(v, "none") == 0)
+                c->net_mode = CONTAINER_NET_NONE;
+        else if (strcmp(v, "host") == 0)
+                c->net_mode = CONTAINER_NET_HOST;
+        else if (strncmp(v, "container:", 10) == 0) {
+                if (!v[10])
+                        return ctr_error_msg(err, EINVAL, "network `container:` needs a container name");
+                c->net_mode = CONTAINER_NET_CONTAINER;
+                v += 10;
+        } else
+                c->net_mode = CONTAINER_NET_BRIDGE;
+        if (c->net_mode == CONTAINER_NET_BRIDGE || c->net_mode == CONTAINER_NET_CONTAINER) {
+                c->network = strdup(v);
+                if (!c->network)
+                        return -ENOMEM;
+        }
+        if (c->net_mode != CONTAINER_NET_BRIDGE && (p->n_ports > 0 || p->network_aliases)) {
+                return ctr_error_msg(err, EINVAL, "%s need a bridge network, not --network %s",
+                                     p->n_ports > 0 ? "published ports" : "network aliases",
+                                     p->network);
+        }
+        if (p->n_ports > 0) {
+                c->ports = calloc(p->n_ports, sizeof(*c->ports));
+                if (!c->ports)
+                        return -ENOMEM;
+                memcpy(c->ports, p->ports, p->n_ports * sizeof(*c->ports));
+                c->n_ports = p->n_ports;
+        }
+        for (size_t i = 0, n = 0; p->network_aliases && p->network_aliases[i]; i++) {
+                if (!hostname_is_valid(p->network_aliases[i]))
+                        return ctr_error_msg(err, EINVAL, "invalid network alias '%s'",
+                                             p->network_aliases[i]);
+                if (strv_push(&c->network_aliases, &n, p->network_aliases[i]) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 static bool
 hostname_is_valid(const char *s)
 {
@@ -366,6 +439,9 @@ container_config_build(const struct container_create_params *p, const struct ima
         c.auto_remove = p->auto_remove;
         c.tty = p->tty;
         c.open_stdin = p->open_stdin;
+        r = build_network(p, &c, err);
+        if (r < 0)
+                return r;
         /* Defaults (< 0, < 1) are the daemon's: container_create() fills them. */
         c.log_max_size = p->log_max_size;
         c.log_max_files = p->log_max_files;

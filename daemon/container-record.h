@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "common/id.h"
+#include "daemon/ports.h"
 #include "daemon/container.h"
 #include "daemon/dispatch.h"
 
@@ -20,6 +21,14 @@ enum container_state {
 };
 const char *container_state_to_string(enum container_state s);
 int container_state_from_string(const char *s);
+
+enum container_net_mode {
+        CONTAINER_NET_NONE,      /* its own netns with lo only */
+        CONTAINER_NET_BRIDGE,    /* a veth on a network's bridge (network-manager.h) */
+        CONTAINER_NET_HOST,      /* the host's network namespace */
+        CONTAINER_NET_CONTAINER, /* another running container's netns */
+};
+const char *container_net_mode_to_string(enum container_net_mode m);
 
 struct container_config {
         char **command;
@@ -36,6 +45,11 @@ struct container_config {
         int log_max_files;    /* >= 1 */
         int stop_signal;      /* what stop sends first */
         char **labels;        /* "KEY=VALUE": the image's, then the create request's */
+        enum container_net_mode net_mode;
+        char *network;        /* BRIDGE: the network's name; CONTAINER: the other's id */
+        struct port_mapping *ports;
+        size_t n_ports;
+        char **network_aliases;
 };
 
 struct waiter {
@@ -78,6 +92,8 @@ struct container {
         pid_t monitor_pid;
         uint64_t monitor_starttime;
         int exit_code;
+        struct port_mapping *run_ports; /* while running: the ports as bound (port 0 resolved) */
+        size_t n_run_ports;
         char *signal;
         char *error;
         int64_t created_ns, started_ns, finished_ns;
@@ -99,6 +115,9 @@ struct container {
         struct waiter *waiters; /* stop and wait: answered at exit */
         struct event *kill_timer;
         bool removing;
+        bool net_attached;        /* network_manager_attach() succeeded for this run */
+        int *port_fds;            /* bound at start, handed to the monitor once created */
+        size_t n_port_fds;
         struct waiter *remove_waiters; /* remove, answered when gone */
         struct waiter *gone_waiters;   /* wait condition=removed, answered when gone */
 };
@@ -117,6 +136,7 @@ struct container_manager {
         struct event_base *base;
         struct worker_pool *workers;
         struct image_store *images;
+        struct network_manager *networks;
         char *root;
         char *run_root;
         char *containers_dir;
@@ -152,12 +172,33 @@ void container_config_clear(struct container_config *cfg);
 int container_lookup(struct container_manager *m, const char *ref, struct container **ret,
                      struct ctr_error **err);
 
+/* container-net.c: the container's network at each step of its life. */
+typedef void (*container_net_cont_fn)(struct container *c, int r, const struct ctr_error *err);
+/* Create: a named network must exist; container:<ref> must be running
+ * (cfg->network becomes its id). */
+int container_net_resolve(struct container_manager *m, struct container_config *cfg,
+                          struct ctr_error **err);
+/* Start: attaches a bridge network (async), points config.json at the
+ * netns, writes the hosts file, binds published ports; then cont(c, r, e)
+ * in the loop. A failure leaves nothing made. */
+void container_net_start(struct container *c, container_net_cont_fn cont);
+/* Created, before the command runs: hands the bound ports to the monitor. */
+int container_net_publish(struct container *c, struct ctr_error **err);
+/* Exited: veth and netns go (the address stays leased). */
+void container_net_stopped(struct container *c);
+/* Removed: the address is released. */
+void container_net_removed(struct container *c);
+/* Daemon start: re-finds endpoints of running containers, removes leftovers. */
+void container_net_recover(struct container_manager *m);
+json_t *container_net_inspect_json(const struct container *c);
+
 /* container-store.c */
 json_t *container_to_record_json(const struct container *c);
 int container_from_record_json(json_t *j, struct container **ret, struct ctr_error **err);
 int container_persist(struct container *c, struct ctr_error **err);
 int container_load_all(struct container_manager *m, struct ctr_error **err);
 json_t *container_summary_json(const struct container *c);
+json_t *container_ports_json(const struct container *c);
 json_t *container_inspect_full_json(const struct container *c);
 char *container_cgroup_path(const struct container *c);
 
@@ -180,6 +221,15 @@ extern const struct container_host_file container_host_files[];
 /* Writes hostname, hosts, resolv.conf and bundle/config.json below c->dir
  * (which must exist with bundle/). */
 int container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error **err);
+/* Sets (path) or clears (NULL) the network namespace path in config.json. */
+int container_spec_set_netns(const struct container *c, const char *path, struct ctr_error **err);
+/* Rewrites c's hosts file in place: localhost, itself (self_addr, or
+ * 127.0.1.1 without a network) with its hostname, name and aliases, and
+ * every other member of its network. */
+struct network_member;
+int container_spec_write_hosts(const struct container *c, const char *self_addr,
+                               const struct network_member *members, size_t n,
+                               struct ctr_error **err);
 
 /* container.c: called by monitor-client.c on monitor events. */
 void container_on_created(struct container *c, pid_t pid);

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/parse.h"
 #include "daemon/container-record.h"
+#include "daemon/network-manager.h"
 
 #define SMALL_FILE_MAX (4 * 1024 * 1024)
 
@@ -318,8 +319,13 @@ container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error
                 return r;
 
         namespaces = json_array();
-        for (size_t i = 0; ns[i]; i++)
+        for (size_t i = 0; ns[i]; i++) {
+                /* --network host: no network namespace of its own. Bridge and
+                 * container: modes get the path of theirs at start. */
+                if (strcmp(ns[i], "network") == 0 && c->config.net_mode == CONTAINER_NET_HOST)
+                        continue;
                 json_array_append_new(namespaces, json_pack("{s:s}", "type", ns[i]));
+        }
 
         spec = json_pack(
                 "{s:s,s:{s:b,s:{s:i,s:i},s:o,s:o,s:s,s:b,s:{s:o,s:o,s:o}},s:{s:s,s:b},s:s,"
@@ -353,4 +359,79 @@ container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error
         if (!text || !config_path)
                 return ctr_error_sys(err, ENOMEM, "generate config.json");
         return write_file_atomic(config_path, text, strlen(text), 0600, err);
+}
+
+int
+container_spec_set_netns(const struct container *c, const char *path, struct ctr_error **err)
+{
+        _cleanup_free_ char *config_path = path_join(c->dir, "bundle/config.json");
+        _cleanup_free_ char *text = NULL, *out = NULL;
+        _cleanup_(json_decrefp) json_t *spec = NULL;
+        json_t *namespaces, *ns;
+        size_t i;
+        int r;
+
+        if (!config_path)
+                return -ENOMEM;
+        r = read_file_full(config_path, 4 * 1024 * 1024, &text, NULL, err);
+        if (r < 0)
+                return r;
+        spec = json_loads(text, 0, NULL);
+        namespaces = json_object_get(json_object_get(spec, "linux"), "namespaces");
+        json_array_foreach (namespaces, i, ns) {
+                if (strcmp(json_string_value(json_object_get(ns, "type")) ?: "", "network") != 0)
+                        continue;
+                if (path)
+                        json_object_set_new(ns, "path", json_string(path));
+                else
+                        json_object_del(ns, "path");
+                out = json_dumps(spec, JSON_INDENT(2));
+                if (!out)
+                        return -ENOMEM;
+                return write_file_atomic(config_path, out, strlen(out), 0600, err);
+        }
+        return ctr_error_msg(err, EINVAL, "%s: config.json has no network namespace", c->id);
+}
+
+int
+container_spec_write_hosts(const struct container *c, const char *self_addr,
+                           const struct network_member *members, size_t n, struct ctr_error **err)
+{
+        _cleanup_free_ char *path = path_join(c->dir, "hosts");
+        _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int fd = -1;
+        size_t len = 0;
+        FILE *f;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        f = open_memstream(&text, &len);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+        if (self_addr)
+                fprintf(f, "%s\t%s %s", self_addr, c->config.hostname, c->name);
+        else
+                fprintf(f, "127.0.1.1\t%s", c->config.hostname);
+        for (size_t k = 0; c->config.network_aliases && c->config.network_aliases[k]; k++)
+                fprintf(f, " %s", c->config.network_aliases[k]);
+        fputc('\n', f);
+        for (size_t i = 0; i < n; i++) {
+                if (strcmp(members[i].id, c->id) == 0)
+                        continue;
+                fprintf(f, "%s\t%s", members[i].address, members[i].name);
+                if (members[i].hostname && strcmp(members[i].hostname, members[i].name) != 0)
+                        fprintf(f, " %s", members[i].hostname);
+                fputc('\n', f);
+        }
+        if (fclose(f) != 0 || !text)
+                return -ENOMEM;
+        /* In place: the file is bind-mounted into the running container, and
+         * a rename would leave the container with the old inode. */
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return ctr_error_sys(err, errno, "write `%s`", path);
+        r = write_all(fd, text, len);
+        return r < 0 ? ctr_error_sys(err, -r, "write `%s`", path) : 0;
 }

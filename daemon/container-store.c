@@ -100,14 +100,17 @@ config_to_json(const struct container_config *cfg)
                 snprintf(sigbuf, sizeof(sigbuf), "%d", cfg->stop_signal);
                 signame = sigbuf;
         }
-        return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:b,s:I,s:i,s:s,s:o}", "command",
+        return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:b,s:I,s:i,s:s,s:o,s:s,s:o,s:o,s:o}", "command",
                          strv_to_json(cfg->command), "env", strv_to_json(cfg->env), "workdir",
                          str_or_null(cfg->workdir), "user", str_or_null(cfg->user), "hostname",
                          str_or_null(cfg->hostname), "mounts", mounts_to_json(cfg), "auto_remove",
                          cfg->auto_remove, "tty", cfg->tty, "open_stdin", cfg->open_stdin,
                          "log_max_size", (json_int_t) cfg->log_max_size, "log_max_files",
                          cfg->log_max_files, "stop_signal", signame,
-                         "labels", labels_to_json(cfg->labels));
+                         "labels", labels_to_json(cfg->labels), "network_mode",
+                         container_net_mode_to_string(cfg->net_mode), "network",
+                         str_or_null(cfg->network), "ports", ports_to_json(cfg->ports, cfg->n_ports),
+                         "network_aliases", strv_to_json(cfg->network_aliases));
 }
 
 /* Back from labels_to_json(); a missing object is no labels. */
@@ -144,7 +147,7 @@ labels_from_json(json_t *o, char ***ret)
 json_t *
 container_to_record_json(const struct container *c)
 {
-        return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:{s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:I,s:I,s:I}}",
+        return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:{s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:I,s:I,s:I,s:o}}",
                          "id", c->id, "name", c->name, "image_id", c->image_id, "image_ref",
                          c->image_ref, "image_lowerdir", c->image_lowerdir, "config",
                          config_to_json(&c->config), "state", "status",
@@ -154,7 +157,8 @@ container_to_record_json(const struct container *c)
                          (json_int_t) c->exit_code, "signal", str_or_null(c->signal), "error",
                          str_or_null(c->error), "created", (json_int_t) c->created_ns,
                          "started", (json_int_t) c->started_ns, "finished",
-                         (json_int_t) c->finished_ns);
+                         (json_int_t) c->finished_ns, "ports",
+                         ports_to_json(c->run_ports, c->n_run_ports));
 }
 
 static int
@@ -193,13 +197,35 @@ dup_opt(json_t *j)
         return s ? strdup(s) : NULL;
 }
 
+/* Records from before networking have no network_mode: they ran with lo
+ * only, and keep doing so. */
+static int
+net_from_json(json_t *cfg, const char *mode, struct container_config *c)
+{
+        static const enum container_net_mode modes[] = { CONTAINER_NET_NONE, CONTAINER_NET_BRIDGE,
+                                                        CONTAINER_NET_HOST, CONTAINER_NET_CONTAINER };
+        json_t *ports = json_object_get(cfg, "ports");
+
+        c->net_mode = CONTAINER_NET_NONE;
+        for (size_t i = 0; mode && i < ARRAY_SIZE(modes); i++)
+                if (strcmp(mode, container_net_mode_to_string(modes[i])) == 0)
+                        c->net_mode = modes[i];
+        c->network = dup_opt(json_object_get(cfg, "network"));
+        if ((c->net_mode == CONTAINER_NET_BRIDGE || c->net_mode == CONTAINER_NET_CONTAINER) &&
+            !c->network)
+                return -EINVAL;
+        if (ports && !json_is_null(ports) && ports_from_json(ports, &c->ports, &c->n_ports, NULL) < 0)
+                return -EINVAL;
+        return json_to_strv(json_object_get(cfg, "network_aliases"), &c->network_aliases);
+}
+
 int
 container_from_record_json(json_t *j, struct container **ret, struct ctr_error **err)
 {
         struct container *c = calloc(1, sizeof(*c));
         json_t *cfg, *st, *mounts;
         const char *id, *name, *image_id, *image_ref, *lowerdir = NULL, *rootfs = NULL, *stop = NULL,
-                   *status;
+                   *status, *net_mode = NULL;
         json_int_t pid = 0, mpid = 0, mstart = 0, code = 0, cr = 0, sa = 0, fi = 0;
         json_int_t log_max_size = 0;
         int auto_remove = 0, tty = 0, open_stdin = 0, log_max_files = 1, s;
@@ -216,9 +242,10 @@ container_from_record_json(json_t *j, struct container **ret, struct ctr_error *
             json_unpack(st, "{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "status", &status, "pid", &pid,
                         "monitor_pid", &mpid, "monitor_starttime", &mstart, "exit_code", &code,
                         "created", &cr, "started", &sa, "finished", &fi) < 0 ||
-            json_unpack(cfg, "{s:o,s:b,s?b,s?b,s?I,s?i,s?s}", "mounts", &mounts, "auto_remove",
+            json_unpack(cfg, "{s:o,s:b,s?b,s?b,s?I,s?i,s?s,s?s}", "mounts", &mounts, "auto_remove",
                         &auto_remove, "tty", &tty, "open_stdin", &open_stdin, "log_max_size",
-                        &log_max_size, "log_max_files", &log_max_files, "stop_signal", &stop) < 0 ||
+                        &log_max_size, "log_max_files", &log_max_files, "stop_signal", &stop,
+                        "network_mode", &net_mode) < 0 ||
             !id_is_valid(id) || !id_is_valid(image_id) || !json_is_array(mounts) ||
             (s = container_state_from_string(status)) < 0) {
                 container_free(c);
@@ -239,6 +266,11 @@ container_from_record_json(json_t *j, struct container **ret, struct ctr_error *
         c->exit_code = (int) code;
         c->signal = dup_opt(json_object_get(st, "signal"));
         c->error = dup_opt(json_object_get(st, "error"));
+        if (json_array_size(json_object_get(st, "ports")) > 0 &&
+            ports_from_json(json_object_get(st, "ports"), &c->run_ports, &c->n_run_ports, NULL) < 0) {
+                container_free(c);
+                return ctr_error_msg(err, EINVAL, "malformed container record: ports");
+        }
         c->created_ns = cr;
         c->started_ns = sa;
         c->finished_ns = fi;
@@ -253,7 +285,8 @@ container_from_record_json(json_t *j, struct container **ret, struct ctr_error *
         c->config.log_max_files = log_max_files >= 1 ? log_max_files : 1;
         if (json_to_strv(json_object_get(cfg, "command"), &c->config.command) < 0 ||
             json_to_strv(json_object_get(cfg, "env"), &c->config.env) < 0 ||
-            labels_from_json(json_object_get(cfg, "labels"), &c->config.labels) < 0 || !c->name ||
+            labels_from_json(json_object_get(cfg, "labels"), &c->config.labels) < 0 ||
+            net_from_json(cfg, net_mode, &c->config) < 0 || !c->name ||
             !c->image_ref || !c->image_lowerdir) {
                 container_free(c);
                 return ctr_error_msg(err, EINVAL, "malformed container record");
@@ -365,13 +398,22 @@ container_cgroup_path(const struct container *c)
         return path_join(c->mgr->cgroup_parent, c->id);
 }
 
+/* The ports as bound while running, else as configured. */
+json_t *
+container_ports_json(const struct container *c)
+{
+        if (c->state == CONTAINER_RUNNING && c->run_ports)
+                return ports_to_json(c->run_ports, c->n_run_ports);
+        return ports_to_json(c->config.ports, c->config.n_ports);
+}
+
 json_t *
 container_summary_json(const struct container *c)
 {
         bool running = c->state == CONTAINER_RUNNING;
         bool exited = c->state == CONTAINER_EXITED;
 
-        return json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:o,s:o,s:o,s:o,s:o}", "id", c->id, "name",
+        return json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "id", c->id, "name",
                          c->name, "image", c->image_ref, "image_id", c->image_id, "command",
                          strv_to_json(c->config.command), "state",
                          container_state_to_string(c->state), "created",
@@ -379,7 +421,8 @@ container_summary_json(const struct container *c)
                          c->state != CONTAINER_CREATED ? time_or_null(c->started_ns) : json_null(),
                          "finished_at", exited ? time_or_null(c->finished_ns) : json_null(),
                          "exit_code", exited ? json_integer(c->exit_code) : json_null(), "pid",
-                         running && c->pid > 0 ? json_integer(c->pid) : json_null());
+                         running && c->pid > 0 ? json_integer(c->pid) : json_null(), "ports",
+                         container_ports_json(c));
 }
 
 static json_t *

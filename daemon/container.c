@@ -58,6 +58,10 @@ container_free(struct container *c)
         container_config_clear(&c->config);
         free(c->signal);
         free(c->error);
+        free(c->run_ports);
+        for (size_t i = 0; i < c->n_port_fds; i++)
+                safe_close(c->port_fds[i]);
+        free(c->port_fds);
         free(c->dir);
         free(c->run_dir);
         free(c);
@@ -245,6 +249,8 @@ container_create(struct container_manager *m, const struct container_create_para
         memcpy(short_id, c->id, ID_SHORT_LEN);
         short_id[ID_SHORT_LEN] = '\0';
         r = container_config_build(p, img, short_id, &c->config, &uid, &gid, err);
+        if (r >= 0)
+                r = container_net_resolve(m, &c->config, err);
         if (r < 0)
                 return r;
         if (c->config.log_max_size < 0)
@@ -337,6 +343,7 @@ container_finish(struct container *c, int exit_code, const char *sig, const char
         c->finished_ns = now_ns();
         c->pid = 0;
         container_exec_forget_all(c);
+        container_net_stopped(c);
         persist_or_log(c);
         if (c->kill_timer)
                 event_del(c->kill_timer);
@@ -369,6 +376,14 @@ container_on_created(struct container *c, pid_t pid)
         if (!c->starting || pid <= 0)
                 return;
         c->pid = pid;
+        r = container_net_publish(c, &e);
+        if (r < 0) {
+                /* Finish first, so the start request hears why; closing the
+                 * channel then makes the monitor kill the init. */
+                container_on_error(c, 125, e ? e->message : "publish ports failed");
+                monitor_client_disconnect(c);
+                return;
+        }
         msg = json_pack("{s:s,s:b}", "op", "start", "stdin",
                         c->start_attach && c->config.open_stdin);
         if (msg)
@@ -436,6 +451,26 @@ container_on_exited(struct container *c)
 
 /* ---- start ---- */
 
+/* The second half of start, once the network is ready (or failed). */
+static void
+start_spawn(struct container *c, int r, const struct ctr_error *err)
+{
+        _cleanup_error_ struct ctr_error *e = NULL;
+
+        if (r >= 0)
+                r = monitor_client_spawn(c, &e);
+        if (r < 0) {
+                struct request *req = TAKE_PTR(c->start_req);
+                c->starting = false;
+                container_net_stopped(c);
+                request_error_errno(req, r, e ? e : err);
+                return;
+        }
+        /* The record must name the monitor before anything else happens, so
+         * a daemon restart can find it. */
+        persist_or_log(c);
+}
+
 void
 container_start(struct container_manager *m, const char *ref, bool attach, unsigned rows,
                 unsigned cols, struct request *req)
@@ -460,19 +495,12 @@ container_start(struct container_manager *m, const char *ref, bool attach, unsig
         exit_path = path_join(c->run_dir, MONITOR_EXIT_FILE);
         if (exit_path)
                 (void) unlink(exit_path);
-        r = monitor_client_spawn(c, &e);
-        if (r < 0) {
-                request_error_errno(req, r, e);
-                return;
-        }
         c->starting = true;
         c->start_attach = attach;
         c->start_rows = rows;
         c->start_cols = cols;
         c->start_req = req;
-        /* The record must name the monitor before anything else happens, so
-         * a daemon restart can find it. */
-        persist_or_log(c);
+        container_net_start(c, start_spawn);
 }
 
 /* ---- attach ---- */
@@ -746,6 +774,7 @@ removal_done(int r, void *userdata)
                                 break;
                         }
                 log_info("container %.12s (%s) removed", c->id, c->name);
+                container_net_removed(c);
                 tombstone_add(m, c);
                 while (c->remove_waiters) {
                         struct waiter *w = c->remove_waiters;
@@ -848,19 +877,6 @@ container_list_json(struct container_manager *m, bool all)
         return json_pack("{s:o}", "containers", a);
 }
 
-int
-container_inspect_json(struct container_manager *m, const char *ref, json_t **ret,
-                       struct ctr_error **err)
-{
-        struct container *c = NULL;
-        int r = container_lookup(m, ref, &c, err);
-
-        if (r < 0)
-                return r;
-        *ret = container_inspect_full_json(c);
-        return *ret ? 0 : -ENOMEM;
-}
-
 void
 container_manager_counts(struct container_manager *m, struct container_counts *ret)
 {
@@ -931,6 +947,7 @@ container_manager_new(const struct container_manager_config *cfg,
         m->base = cfg->base;
         m->workers = cfg->workers;
         m->images = cfg->images;
+        m->networks = cfg->networks;
         m->stop_timeout = cfg->stop_timeout;
         m->log_max_size = cfg->log_max_size;
         m->log_max_files = cfg->log_max_files > 0 ? cfg->log_max_files : 1;
@@ -962,6 +979,8 @@ container_manager_new(const struct container_manager_config *cfg,
                 next = c->next; /* recovery may start a removal, never a free */
                 container_recover(c);
         }
+        if (m->networks)
+                container_net_recover(m);
         log_debug("monitor binary: %s", m->monitor_path);
         *ret = m;
         return 0;

@@ -17,11 +17,13 @@
 struct image_store;
 struct worker_pool;
 struct container_manager;
+struct network_manager;
 
 struct container_manager_config {
         struct event_base *base;
         struct worker_pool *workers;
         struct image_store *images;
+        struct network_manager *networks;
         const char *root;          /* <root>/containers/<id> */
         const char *run_root;      /* <run-root>/containers/<id> */
         const char *cgroup_parent; /* "/containerctl" */
@@ -55,6 +57,11 @@ struct container_create_params {
                             * the image's Cmd is dropped too (as Docker does) */
         char *stop_signal; /* NULL: the image's StopSignal, else SIGTERM */
         char **labels;     /* "KEY=VALUE", over the image's Labels; may be NULL */
+        char *network;     /* NULL: the default network; "none", "host",
+                            * "container:<ref>" or a network's name */
+        struct port_mapping *ports; /* published ports (bridge networks only) */
+        size_t n_ports;
+        char **network_aliases; /* extra names in the network's hosts files */
         char **env;      /* NULL-terminated "K=V"; may be NULL */
         char *workdir;
         char *user;      /* "uid[:gid]" or a name from the image */
@@ -150,8 +157,9 @@ int container_kill(struct container_manager *m, const char *ref, int sig,
 
 /* {"containers":[summary...]} */
 json_t *container_list_json(struct container_manager *m, bool all);
-int container_inspect_json(struct container_manager *m, const char *ref, json_t **ret,
-                           struct ctr_error **err);
+/* container.inspect: answers req, after reading the network counters of
+ * a running container on a bridge network. */
+void container_inspect(struct container_manager *m, const char *ref, struct request *req);
 
 struct container_counts {
         unsigned total, created, running, exited;

@@ -19,14 +19,15 @@
 #include "daemon/container.h"
 #include "daemon/dispatch.h"
 #include "daemon/image-manager.h"
+#include "daemon/network-manager.h"
 #include "daemon/server.h"
 #include "daemon/worker.h"
 
 struct options {
         const char *config_path;
         bool config_explicit;
-        const char *keys[8];
-        const char *values[8];
+        const char *keys[16];
+        const char *values[16];
         size_t n;
 };
 
@@ -49,11 +50,14 @@ usage(FILE *f)
                 "  --run-root DIR         runtime state (default %s)\n"
                 "  --config FILE          config file (default %s)\n"
                 "  --cgroup-parent NAME   cgroup for containers (default %s)\n"
+                "  --bridge NAME          the default network's bridge (default %s)\n"
+                "  --subnet CIDR          the default network's subnet (default %s)\n"
                 "  --log-level LEVEL      error|warning|notice|info|debug (default info)\n"
                 "  -h, --help             show this help\n"
                 "  --version              show the version\n",
                 DAEMON_DEFAULT_SOCKET, DAEMON_DEFAULT_ROOT, DAEMON_DEFAULT_RUN_ROOT,
-                DAEMON_DEFAULT_CONFIG, DAEMON_DEFAULT_CGROUP_PARENT);
+                DAEMON_DEFAULT_CONFIG, DAEMON_DEFAULT_CGROUP_PARENT, DAEMON_DEFAULT_BRIDGE,
+                DAEMON_DEFAULT_SUBNET);
 }
 
 /* Returns 0 to run, 1 to exit 0 (help/version), -EINVAL on bad usage. */
@@ -61,7 +65,7 @@ static int
 parse_argv(int argc, char **argv, struct options *o)
 {
         enum { ARG_SOCKET = 0x100, ARG_ROOT, ARG_RUN_ROOT, ARG_CONFIG, ARG_CGROUP, ARG_LOG,
-               ARG_VERSION };
+               ARG_VERSION, ARG_BRIDGE, ARG_SUBNET };
         static const struct option opts[] = {
                 { "socket", required_argument, NULL, ARG_SOCKET },
                 { "root", required_argument, NULL, ARG_ROOT },
@@ -69,6 +73,8 @@ parse_argv(int argc, char **argv, struct options *o)
                 { "config", required_argument, NULL, ARG_CONFIG },
                 { "cgroup-parent", required_argument, NULL, ARG_CGROUP },
                 { "log-level", required_argument, NULL, ARG_LOG },
+                { "bridge", required_argument, NULL, ARG_BRIDGE },
+                { "subnet", required_argument, NULL, ARG_SUBNET },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {},
@@ -103,6 +109,12 @@ parse_argv(int argc, char **argv, struct options *o)
                         break;
                 case ARG_LOG:
                         key = "log_level";
+                        break;
+                case ARG_BRIDGE:
+                        key = "bridge";
+                        break;
+                case ARG_SUBNET:
+                        key = "subnet";
                         break;
                 default:
                         usage(stderr);
@@ -229,6 +241,7 @@ main(int argc, char **argv)
         struct api_context ctx = { 0 };
         struct worker_pool *workers = NULL;
         struct image_manager *images = NULL;
+        struct network_manager *networks = NULL;
         struct container_manager *containers = NULL;
         struct dispatch *dispatch = NULL;
         struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
@@ -271,10 +284,27 @@ main(int argc, char **argv)
                 goto out;
         }
         {
+                struct network_manager_config nc = {
+                        .base = d.base,
+                        .workers = workers,
+                        .root = cfg.root,
+                        .run_root = cfg.run_root,
+                        .default_bridge = cfg.bridge,
+                        .default_subnet = cfg.subnet,
+                        .masquerade = cfg.masquerade,
+                };
+                r = network_manager_new(&nc, &networks, &e);
+                if (r < 0) {
+                        log_error("networks: %s", e ? e->message : strerror(-r));
+                        goto out;
+                }
+        }
+        {
                 struct container_manager_config mc = {
                         .base = d.base,
                         .workers = workers,
                         .images = image_manager_store(images),
+                        .networks = networks,
                         .root = cfg.root,
                         .run_root = cfg.run_root,
                         .cgroup_parent = cfg.cgroup_parent,
@@ -290,7 +320,9 @@ main(int argc, char **argv)
                 }
         }
         image_manager_set_containers(images, containers);
-        ctx = (struct api_context){ .containers = containers, .images = images, .config = &cfg };
+        ctx = (struct api_context){
+                .containers = containers, .images = images, .networks = networks, .config = &cfg
+        };
         r = dispatch_new(api_methods, &ctx, &dispatch);
         if (r < 0)
                 goto out;
@@ -334,6 +366,8 @@ out:
                 event_free(ev_hup);
         worker_pool_free(workers);
         container_manager_free(containers);
+        /* After the containers, which hold endpoints of it. */
+        network_manager_free(networks);
         server_free(d.server);
         dispatch_free(dispatch);
         image_manager_free(images);

@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "daemon/container-record.h"
 #include "daemon/monitor-client.h"
+#include "daemon/ports.h"
 #include "daemon/monitor/monitor-proto.h"
 
 extern char **environ;
@@ -514,4 +515,41 @@ monitor_client_signal(struct container *c, int sig, struct ctr_error **err)
         r = monitor_client_send(c, msg, -1, err);
         json_decref(msg);
         return r;
+}
+
+static void
+publish_reply(struct container *c, json_t *reply, void *userdata)
+{
+        const char *ev = json_string_value(json_object_get(reply, "event"));
+        const char *m = json_string_value(json_object_get(reply, "message"));
+
+        if (reply && ev && strcmp(ev, "failed") == 0)
+                log_warning("container %.12s: published ports are not relayed: %s", c->id,
+                            m ? m : "the monitor refused them");
+}
+
+int
+monitor_client_publish(struct container *c, const char *address, const struct port_mapping *ports,
+                       size_t n, const int *fds, struct ctr_error **err)
+{
+        /* SCM_RIGHTS carries at most MONITOR_MSG_MAX_FDS fds per packet:
+         * more ports go in several ops, each with its slice of the list. */
+        if (!address)
+                return ctr_error_msg(err, EINVAL, "publish ports of %.12s: no container address", c->id);
+        for (size_t off = 0; off < n; off += MONITOR_MSG_MAX_FDS) {
+                size_t k = n - off < MONITOR_MSG_MAX_FDS ? n - off : MONITOR_MSG_MAX_FDS;
+                json_t *list = ports_to_json(ports + off, k);
+                json_t *msg = list ? json_pack("{s:s, s:s, s:o}", "op", "publish", "address", address,
+                                               "ports", list)
+                                   : NULL;
+                int r;
+
+                if (!msg)
+                        return ctr_error_sys(err, ENOMEM, "publish ports of %.12s", c->id);
+                r = monitor_client_call_fds(c, msg, fds + off, k, publish_reply, NULL, err);
+                json_decref(msg);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }

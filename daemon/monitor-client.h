@@ -10,6 +10,7 @@
 #include "common/error.h"
 
 struct container;
+struct port_mapping;
 
 /* Path of containerctl-monitor: next to /proc/self/exe (the build tree),
  * else PKGLIBEXECDIR. Caller frees. */
@@ -44,6 +45,17 @@ int monitor_client_call_fds(struct container *c, json_t *msg, const int *fds, si
                             monitor_reply_fn cb, void *userdata, struct ctr_error **err);
 int monitor_client_send(struct container *c, json_t *msg, int fd, struct ctr_error **err);
 int monitor_client_signal(struct container *c, int sig, struct ctr_error **err);
+/* Hands the bound host sockets of ports[0..n) (fds[i] for ports[i], from
+ * ports_bind(); host_port the actual port) to the monitor, which relays
+ * them to address (the container's IPv4 address) until the container
+ * exits: op "publish", one per MONITOR_MSG_MAX_FDS ports. Send only, like
+ * "start": call it after "created" and before "start" (the monitor handles
+ * ops in order, so the relay exists before the command runs). The fds are
+ * not consumed: close them right after, or the ports stay bound by the
+ * daemon after the container exits. A "failed" reply (the monitor could not
+ * take them) is logged. Loop thread. */
+int monitor_client_publish(struct container *c, const char *address, const struct port_mapping *ports,
+                           size_t n, const int *fds, struct ctr_error **err);
 /* Closes the channel only / the channel and the pidfd watch. */
 void monitor_client_disconnect(struct container *c);
 void monitor_client_unwatch(struct container *c);

@@ -12,6 +12,7 @@
 struct api_context {
         struct container_manager *containers;
         struct image_manager *images;
+        struct network_manager *networks;
         const struct daemon_config *config;
 };
 
@@ -59,6 +60,11 @@ void api_container_inspect(struct request *req, json_t *params, void *userdata);
 void api_container_wait(struct request *req, json_t *params, void *userdata);
 void api_container_attach(struct request *req, json_t *params, void *userdata);
 void api_container_logs(struct request *req, json_t *params, void *userdata);
+
+void api_network_create(struct request *req, json_t *params, void *userdata);
+void api_network_list(struct request *req, json_t *params, void *userdata);
+void api_network_inspect(struct request *req, json_t *params, void *userdata);
+void api_network_remove(struct request *req, json_t *params, void *userdata);
 
 void api_container_exec(struct request *req, json_t *params, void *userdata);
 void api_exec_list(struct request *req, json_t *params, void *userdata);

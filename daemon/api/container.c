@@ -8,6 +8,7 @@
 #include "common/parse.h"
 #include "daemon/api/api.h"
 #include "daemon/container.h"
+#include "daemon/ports.h"
 #include "daemon/log-reader.h"
 
 static int
@@ -59,6 +60,22 @@ dup_param(struct request *req, json_t *params, const char *key, char **ret)
         return 0;
 }
 
+/* "ports": [{"host_ip","host_port","container_port","protocol"}]. */
+static int
+parse_ports(struct request *req, json_t *params, struct container_create_params *p)
+{
+        _cleanup_error_ struct ctr_error *e = NULL;
+        json_t *j = json_object_get(params, "ports");
+        int r;
+
+        if (!j || json_is_null(j))
+                return 0;
+        r = ports_from_json(j, &p->ports, &p->n_ports, &e);
+        if (r < 0)
+                request_error(req, PROTO_ERR_INVALID_PARAMS, e ? e->message : "invalid ports", NULL);
+        return r;
+}
+
 /* "labels": {"KEY":"VALUE"} -> "KEY=VALUE" strings. */
 static int
 parse_labels(struct request *req, json_t *params, char ***ret)
@@ -103,7 +120,8 @@ api_container_create(struct request *req, json_t *params, void *userdata)
                                             "hostname",    "mounts",       "auto_remove",
                                             "tty",         "open_stdin",   "log_max_size",
                                             "log_max_files", "entrypoint",  "stop_signal",
-                                            "labels",      NULL };
+                                            "labels",      "network",      "ports",
+                                            "network_aliases", NULL };
         struct api_context *ctx = userdata;
         _cleanup_error_ struct ctr_error *e = NULL;
         struct container_create_params p = { 0 };
@@ -123,6 +141,9 @@ api_container_create(struct request *req, json_t *params, void *userdata)
             api_param_strv(req, params, "entrypoint", &p.entrypoint) < 0 ||
             dup_param(req, params, "stop_signal", &p.stop_signal) < 0 ||
             parse_labels(req, params, &p.labels) < 0 ||
+            dup_param(req, params, "network", &p.network) < 0 ||
+            parse_ports(req, params, &p) < 0 ||
+            api_param_strv(req, params, "network_aliases", &p.network_aliases) < 0 ||
             api_param_strv(req, params, "env", &p.env) < 0 ||
             dup_param(req, params, "workdir", &p.workdir) < 0 ||
             dup_param(req, params, "user", &p.user) < 0 ||
@@ -222,18 +243,11 @@ void
 api_container_inspect(struct request *req, json_t *params, void *userdata)
 {
         struct api_context *ctx = userdata;
-        _cleanup_error_ struct ctr_error *e = NULL;
         const char *ref;
-        json_t *j = NULL;
-        int r;
 
         if (api_param_string(req, params, "container", true, &ref) < 0)
                 return;
-        r = container_inspect_json(ctx->containers, ref, &j, &e);
-        if (r < 0)
-                request_error_errno(req, r, e);
-        else
-                request_reply(req, j);
+        container_inspect(ctx->containers, ref, req);
 }
 
 void

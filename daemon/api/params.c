@@ -30,6 +30,10 @@ const struct dispatch_method api_methods[] = {
         { "exec.attach", api_exec_attach, true },
         { "exec.kill", api_exec_kill, true },
         { "exec.remove", api_exec_remove, true },
+        { "network.create", api_network_create, true },
+        { "network.list", api_network_list, false },
+        { "network.inspect", api_network_inspect, false },
+        { "network.remove", api_network_remove, true },
         { NULL, NULL, false },
 };
 

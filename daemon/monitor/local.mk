@@ -10,7 +10,8 @@ MONITOR_CORE_SOURCES = daemon/monitor/monitor.h \
 	daemon/monitor/session.c
 
 pkglibexec_PROGRAMS += containerctl-monitor
-containerctl_monitor_SOURCES = daemon/monitor/main.c daemon/monitor/exec.c $(MONITOR_CORE_SOURCES)
+containerctl_monitor_SOURCES = daemon/monitor/main.c daemon/monitor/exec.c \
+	daemon/monitor/proxy.c daemon/monitor/proxy.h daemon/ports.c daemon/ports.h $(MONITOR_CORE_SOURCES)
 containerctl_monitor_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 containerctl_monitor_LDADD = libruntime.a libcgroup.a libmonitorproto.a libproto.a libcommon.a \
 	$(JANSSON_LIBS) $(LIBCAP_LIBS) $(SECCOMP_LIBS)
@@ -21,4 +22,4 @@ tests_unit_test_monitor_proto_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_monitor_proto_LDADD = libmonitorproto.a libproto.a libcommon.a $(JANSSON_LIBS)
 TESTS += tests/unit/test-monitor-proto
 
-EXTRA_DIST += tests/monitor/run-monitor.py
+EXTRA_DIST += tests/monitor/run-monitor.py tests/monitor/run-proxy.py

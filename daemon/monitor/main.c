@@ -2,8 +2,9 @@
  * through daemon/runtime, holds its stdio (pipes or pty master), writes the
  * CRI log, relays frames to and from attached clients, runs exec sessions,
  * serves the ops of monitor-proto.h on fd 3 and <run-dir>/monitor.sock,
- * records the exit in exit.json and removes the cgroup. Single-threaded,
- * one poll() loop; outlives a daemon restart. */
+ * relays the published ports (proxy.c), records the exit in exit.json and
+ * removes the cgroup. Single-threaded, one poll() loop; outlives a daemon
+ * restart. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -29,6 +30,7 @@
 #include "daemon/cgroup/cgroup.h"
 #include "daemon/monitor/monitor-proto.h"
 #include "daemon/monitor/monitor.h"
+#include "daemon/monitor/proxy.h"
 #include "daemon/runtime/runtime.h"
 #include "proto/proto.h"
 
@@ -58,6 +60,7 @@ struct monitor {
         char *message;         /* why the container ended badly (exec failure) */
         struct session s;      /* the init's stdio */
         struct exec_table execs;
+        struct proxy *proxy;   /* published ports, from the first "publish" */
 };
 
 static void
@@ -193,6 +196,31 @@ op_signal(struct monitor *m, int fd, json_t *msg)
         send_event(fd, json_pack("{s:s}", "event", "ok"));
 }
 
+/* The bound host sockets of the published ports (see monitor-proto.h).
+ * Received with MSG_CMSG_CLOEXEC after the init was cloned, so the init
+ * never has them, and an exec cannot inherit them across execve. */
+static void
+op_publish(struct monitor *m, int fd, json_t *msg, int *fds, size_t nfds)
+{
+        _cleanup_error_ struct ctr_error *err = NULL;
+        int r;
+
+        if (!m->proxy) {
+                m->proxy = proxy_new();
+                if (!m->proxy) {
+                        reply_failed(fd, "publish: out of memory");
+                        return;
+                }
+        }
+        r = proxy_publish(m->proxy, msg, fds, nfds, &err);
+        if (r < 0) {
+                log_warning("%s", err ? err->message : strerror(-r));
+                reply_failed(fd, err ? err->message : strerror(-r));
+                return;
+        }
+        send_event(fd, json_pack("{s:s}", "event", "ok"));
+}
+
 static void
 handle_command(struct monitor *m, int fd, json_t *msg, int *fds, size_t nfds)
 {
@@ -201,6 +229,10 @@ handle_command(struct monitor *m, int fd, json_t *msg, int *fds, size_t nfds)
         json_t *reply;
         int r;
 
+        if (op && strcmp(op, "publish") == 0) {
+                op_publish(m, fd, msg, fds, nfds); /* the caller closes what it left */
+                return;
+        }
         if (nfds == 1)
                 pfd = TAKE_FD(fds[0]);
         if (!op) {
@@ -250,10 +282,13 @@ static bool
 read_command(struct monitor *m, int fd)
 {
         json_t *msg = NULL;
-        int passed[MONITOR_MSG_MAX_FDS] = { -1, -1, -1, -1 };
+        int passed[MONITOR_MSG_MAX_FDS];
         size_t npassed = 0;
-        int r = monitor_msg_recv_fds(fd, &msg, passed, &npassed);
+        int r;
 
+        for (size_t i = 0; i < MONITOR_MSG_MAX_FDS; i++)
+                passed[i] = -1;
+        r = monitor_msg_recv_fds(fd, &msg, passed, &npassed);
         if (r == -EAGAIN)
                 return true;
         if (r == -EBADMSG || r == -EMSGSIZE) {
@@ -351,6 +386,9 @@ finish(struct monitor *m)
                 log_warning("reap pid %d: %m", (int) m->pid);
         ns = now_ns();
         m->pidfd = -1; /* owned by the runtime container */
+        /* The ports go first: a client now is refused, not left waiting
+         * while the output drains. */
+        proxy_free(TAKE_PTR(m->proxy));
         if (si.si_code == CLD_EXITED)
                 code = si.si_status;
         else {
@@ -399,6 +437,7 @@ fill_pollset(struct monitor *m, struct pollset *ps)
         pollset_add(ps, m->sigchld_fd, POLLIN, PK_SIGCHLD, NULL, NULL, 0);
         session_poll(&m->s, ps);
         exec_table_poll(&m->execs, ps, now_monotonic_ms());
+        proxy_poll(m->proxy, ps, now_monotonic_ms());
 }
 
 static void
@@ -475,6 +514,9 @@ loop(struct monitor *m)
                         case PK_INIT_PIDFD:
                                 init_exited = true;
                                 break;
+                        case PK_PROXY:
+                                proxy_handle(ps.t[k].a, &ps.t[k], ps.p[k].revents, now_monotonic_ms());
+                                break;
                         default:
                                 handle_control(m, &ps, k);
                                 break;
@@ -497,6 +539,7 @@ loop(struct monitor *m)
                         broadcast(m, ev);
                 json_decref(events);
                 frame_clients_sweep(&m->s.clients, now_monotonic_ms());
+                proxy_tick(m->proxy, now_monotonic_ms());
                 reap_others(m);
         }
 }

@@ -102,7 +102,7 @@ monitor_msg_recv_fds(int sock, json_t **ret, int *fds, size_t *ret_nfds)
         _cleanup_free_ char *buf = malloc(MONITOR_MSG_MAX + 1);
         union {
                 struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int) * 4)];
+                char buf[CMSG_SPACE(sizeof(int) * MONITOR_MSG_MAX_FDS)];
         } ctl;
         struct iovec iov = { .iov_base = buf, .iov_len = MONITOR_MSG_MAX + 1 };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,

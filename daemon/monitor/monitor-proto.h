@@ -1,9 +1,9 @@
 /* The daemon <-> containerctl-monitor control channel: one JSON object per
- * SOCK_SEQPACKET message, optionally with up to 4 fds (SCM_RIGHTS). At spawn the
- * channel is a socketpair on the monitor's fd 3; later (after a daemon
- * restart) the daemon connects to <run-dir>/monitor.sock. Replies to
- * commands come in order per connection; exec-exited and exited are
- * unsolicited and go to every connection.
+ * SOCK_SEQPACKET message, optionally with up to MONITOR_MSG_MAX_FDS (64) fds
+ * (SCM_RIGHTS). At spawn the channel is a socketpair on the monitor's fd 3;
+ * later (after a daemon restart) the daemon connects to
+ * <run-dir>/monitor.sock. Replies to commands come in order per connection;
+ * exec-exited and exited are unsolicited and go to every connection.
  *
  * Monitor options: --stdin (the init gets a stdin pipe, else /dev/null),
  * --tty (informational: a pty is used when config.json has
@@ -39,6 +39,16 @@
  *       ring is sent only to the first attacher. EXIT follows if it ended.
  *   {"op":"exec-kill","exec_id":ID,"signal":N}   {"op":"exec-list"}
  *   {"op":"exec-remove","exec_id":ID,"force":B}   (running and not force: failed)
+ *   {"op":"publish","address":"10.88.0.5","ports":[{"host_ip","host_port",
+ *       "container_port","protocol"}, ...]} + one fd per port, in order
+ *       (daemon/ports.h: the JSON form, host_port the port actually bound):
+ *       bound host sockets (TCP listening, UDP bound) the monitor relays to
+ *       address:container_port until the container exits
+ *       (daemon/monitor/proxy.c). At most MONITOR_MSG_MAX_FDS ports per op:
+ *       more are sent as several ops, which add up. Sent after "created"
+ *       and before "start" (the init was cloned before the fds arrived, and
+ *       execs never inherit them: close-on-exec). Reply ok, or failed (all
+ *       fds of the op closed, nothing relayed).
  *
  * If the spawn socketpair closes before "start", the monitor kills the
  * init and exits: a container nobody will start must not linger. */
@@ -52,7 +62,9 @@
 #define MONITOR_SOCKET_NAME "monitor.sock"
 #define MONITOR_EXIT_FILE "exit.json"
 
-#define MONITOR_MSG_MAX_FDS 4
+/* Fds per packet: 64 listening sockets of "publish" in one op (the kernel
+ * allows SCM_MAX_FD, 253); the other ops pass 1 to 3. */
+#define MONITOR_MSG_MAX_FDS 64
 
 /* Sends msg (and fd if >= 0) as one packet. Returns 0 or -errno. */
 int monitor_msg_send(int sock, json_t *msg, int fd);

@@ -1,8 +1,9 @@
 /* Internals of containerctl-monitor: the CRI log writer with rotation, the
  * attached frame clients and their input parser, the exec output ring, the
- * per-process stdio relay (session) and the exec table. The program itself
- * (arguments, the poll loop, the init's life) is main.c. Single-threaded;
- * nothing here blocks except the synchronous log write (back-pressure). */
+ * per-process stdio relay (session) and the exec table; the published-port
+ * relay has its own header, proxy.h. The program itself (arguments, the
+ * poll loop, the init's life) is main.c. Single-threaded; nothing here
+ * blocks except the synchronous log write (back-pressure). */
 #pragma once
 
 #include <jansson.h>
@@ -161,6 +162,7 @@ void ring_free(struct ring *r);
 enum poll_kind {
         PK_CTL, PK_LISTEN, PK_CONN, PK_INIT_PIDFD, PK_SIGCHLD,
         PK_OUT, PK_ERR, PK_IN, PK_PTY, PK_CLIENT, PK_EXEC_PIDFD,
+        PK_PROXY, /* published ports: a = the proxy, b and i its own (proxy.c) */
 };
 
 struct poll_tag {

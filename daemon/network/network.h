@@ -241,3 +241,18 @@ int net_netns_counters(struct net_netns *ns, const char *ifname, struct net_coun
  * if kind is not NULL, are of that rtnetlink kind ("veth", "bridge"),
  * sorted. Pass the kind: "vc" alone also matches a host's "vcan0". */
 int net_links_list(const char *prefix, const char *kind, char ***ret, struct ctr_error **err);
+
+/* ---- reading back (readback.c; added by the network manager) ---- */
+
+/* Names of the links enslaved to bridge `bridge` in the calling thread's
+ * netns that start with prefix and, if kind is not NULL, are of that kind,
+ * sorted. A missing bridge has no ports (empty list). Crash reconciliation
+ * deletes only veths found this way: never another daemon's. */
+int net_bridge_ports(const char *bridge, const char *prefix, const char *kind, char ***ret,
+                     struct ctr_error **err);
+/* The first IPv4 address (and its prefix) and the MAC of interface ifname
+ * inside ns: a running container's endpoint, read back after a daemon
+ * restart. -ENODEV without the interface, -EADDRNOTAVAIL without an
+ * address. */
+int net_netns_ifaddr(struct net_netns *ns, const char *ifname, uint32_t *ret_addr, unsigned *ret_prefix,
+                     uint8_t ret_mac[static 6], struct ctr_error **err);

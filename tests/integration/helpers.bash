@@ -94,11 +94,34 @@ ctl_random() {
         od -An -N4 -tx4 /dev/urandom | tr -d ' \n'
 }
 
-# Starts this file's private daemon. Exports TMP, CTL_SOCK, CTL_CGROUP_PARENT,
+# A /24 for this file's default network that no host address or route
+# touches: 10.200.0.0-10.249.255.0, picked at random, checked with ip(8).
+ctl_free_subnet() {
+        local a b net tries
+        for tries in $(seq 50); do
+                a=$((200 + RANDOM % 50)) b=$((RANDOM % 256))
+                net=10.$a.$b
+                if ! ip -4 -o addr show | grep -q " $net\." &&
+                        ! ip -4 route show | grep -qE "^(10\.$a\.$b\.|10\.$a\.0\.0/16|10\.0\.0\.0/8)"; then
+                        echo "$net.0/24"
+                        return 0
+                fi
+        done
+        return 1
+}
+
+# Starts this file's private daemon, with its own default bridge and subnet
+# (CTL_BRIDGE, CTL_SUBNET). Exports TMP, CTL_SOCK, CTL_CGROUP_PARENT,
 # CTL_DAEMON_PID, CONTAINERCTL_SOCKET.
 ctl_daemon_start() {
+        if [[ -z ${CTL_BRIDGE:-} ]]; then
+                CTL_BRIDGE=ctlt$(ctl_random | cut -c1-6)
+                CTL_SUBNET=$(ctl_free_subnet) || { echo "no free 10.x subnet for the test network" >&2; return 1; }
+                export CTL_BRIDGE CTL_SUBNET
+        fi
         containerctld --socket "$CTL_SOCK" --root "$TMP/root" --run-root "$CTL_RUN_ROOT" \
-                --cgroup-parent "$CTL_CGROUP_PARENT" --log-level debug "$@" \
+                --cgroup-parent "$CTL_CGROUP_PARENT" --bridge "$CTL_BRIDGE" --subnet "$CTL_SUBNET" \
+                --log-level debug "$@" \
                 </dev/null >>"$TMP/daemon.log" 2>&1 3>&- 4>&- &
         CTL_DAEMON_PID=$!
         export CTL_DAEMON_PID
@@ -242,6 +265,15 @@ ctl_teardown_file() {
                 leaks+="mount $m; "
                 umount -l "$m" 2>/dev/null || true
         done
+        # Network: no veth left on this file's bridge; the bridge itself (made
+        # by this file's daemon, unique name) is removed here.
+        if [[ -n ${CTL_BRIDGE:-} ]] && ip link show "$CTL_BRIDGE" >/dev/null 2>&1; then
+                for p in $(ip -o link show master "$CTL_BRIDGE" 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
+                        leaks+="veth $p on $CTL_BRIDGE; "
+                        ip link del "$p" 2>/dev/null || true
+                done
+                ip link del "$CTL_BRIDGE" 2>/dev/null || true
+        fi
         if ps -e -o stat=,ppid= | awk -v p="$$" '$1 ~ /^Z/ && $2 == p' | grep -q .; then
                 leaks+="zombie children of the test shell; "
         fi

@@ -79,14 +79,20 @@ load helpers
         [[ $output == $'openw=EROFS\nopenw=EROFS' ]]
 }
 
-@test "only lo in the network namespace" {
-        run containerctl run --rm busybox /probe netdevs
+@test "--network none: only lo in the network namespace" {
+        run containerctl run --rm --network none busybox /probe netdevs
         assert_status 0
         [[ $output == netdev=lo ]]
-        run containerctl run --rm busybox ip -o link
+        run containerctl run --rm --network none busybox ip -o link
         assert_status 0
         [[ $(wc -l <<<"$output") == 1 ]]
         grep -q ': lo:' <<<"$output"
+}
+
+@test "default network: lo and eth0 only, no host interface" {
+        run containerctl run --rm busybox /probe netdevs
+        assert_status 0
+        [[ $(sort <<<"$output" | tr '\n' ' ') == "netdev=eth0 netdev=lo " ]]
 }
 
 @test "no fds leak into the container: exactly 0, 1, 2" {

@@ -36,6 +36,9 @@ daemon_fds() {
                 containerctl stop "leak$i" >/dev/null
                 containerctl rm "leak$i" >/dev/null
         done
+        # Network teardown (veth, netns) runs in a worker after the exit:
+        # give it a bounded moment to close what it holds.
+        wait_until 10 eval '(( $(daemon_fds) <= before ))' || true
         after=$(daemon_fds)
         echo "fds before=$before after=$after"
         ls -l "/proc/$CTL_DAEMON_PID/fd"

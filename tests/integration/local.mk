@@ -18,11 +18,18 @@ INTEGRATION_TESTS = \
 	tests/integration/console-attach.bats \
 	tests/integration/exec.bats \
 	tests/integration/logs.bats \
-	tests/integration/systemd.bats
+	tests/integration/systemd.bats \
+	tests/integration/monitor-proxy.bats \
+	tests/integration/network.bats \
+	tests/integration/ports.bats \
+	tests/integration/network-crash.bats
 
 EXTRA_DIST += \
 	$(INTEGRATION_TESTS) \
 	tests/integration/helpers.bash \
+	tests/monitor/run-proxy.py \
+	tests/monitor/run-monitor.py \
+	tests/integration/net-helpers.bash \
 	tests/integration/oci-build.bash \
 	tests/integration/treecmp.py \
 	tests/integration/mkhostile.py \

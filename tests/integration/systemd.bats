@@ -49,8 +49,8 @@ teardown() {
         # the first connection with LISTEN_FDS=1 (its pid stays the same).
         systemd-socket-activate -l "$CTL_SOCK" \
                 containerctld --socket "$CTL_SOCK" --root "$TMP/root" --run-root "$CTL_RUN_ROOT" \
-                --cgroup-parent "$CTL_CGROUP_PARENT" --log-level debug \
-                </dev/null >>"$TMP/daemon.log" 2>&1 3>&- 4>&- &
+                --cgroup-parent "$CTL_CGROUP_PARENT" --bridge "$CTL_BRIDGE" --subnet "$CTL_SUBNET" \
+                --log-level debug </dev/null >>"$TMP/daemon.log" 2>&1 3>&- 4>&- &
         echo $! >"$TMP/daemon.pid"
         wait_until 10 test -S "$CTL_SOCK"
         local ino_before

@@ -1,14 +1,16 @@
 /* Unit tests for client/args.c: run/create option parsing (the "+"
  * behaviour that keeps the container's own flags), -e, -u, -w and the -v
  * mount spec, --entrypoint/--stop-signal/--label, the container.create
- * params built from them, `image import|history|prune` arguments, and the
- * option sets the commands share. */
+ * params built from them, `image import|history|prune` arguments, the
+ * networking arguments (-p, --network, --network-alias, `network create`)
+ * and the option sets the commands share. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "client/args.h"
+#include "common/macros.h"
 #include "tests/unit/tap.h"
 
 #define ARGC(a) ((int) (sizeof(a) / sizeof((a)[0])) - 1)
@@ -474,6 +476,315 @@ test_shared_options(void)
         ctr_error_free(TAKE_PTR(err));
 }
 
+static void
+publish_ok(const char *spec, const char *ip, unsigned host, unsigned ctr, bool udp)
+{
+        struct publish_spec p = {};
+        struct ctr_error *err = NULL;
+        int r = args_parse_publish(spec, &p, &err);
+
+        ok(r == 0 && strcmp(p.host_ip, ip) == 0 && p.host_port == host &&
+                   p.container_port == ctr && p.udp == udp,
+           "-p %s: '%s' %u %u %s", spec, p.host_ip, (unsigned) p.host_port,
+           (unsigned) p.container_port, p.udp ? "udp" : "tcp");
+        if (err)
+                printf("#   %s\n", err->message);
+        ctr_error_free(err);
+}
+
+/* want is the whole message. */
+static void
+publish_bad(const char *spec, const char *want)
+{
+        struct publish_spec p = {};
+        struct ctr_error *err = NULL;
+        int r = args_parse_publish(spec, &p, &err);
+
+        ok(r == -EINVAL && err && strcmp(err->message, want) == 0, "-p '%s' refused", spec);
+        if (!err || strcmp(err->message, want) != 0)
+                printf("#   got '%s'\n#  want '%s'\n", err ? err->message : "(none)", want);
+        ctr_error_free(err);
+}
+
+static void
+test_publish_specs(void)
+{
+        char long_spec[80];
+        struct publish_spec ps[2] = {};
+        json_t *j, *want;
+
+        publish_ok("80", "", 0, 80, false);
+        publish_ok("8080:80", "", 8080, 80, false);
+        publish_ok("127.0.0.1:8080:80/udp", "127.0.0.1", 8080, 80, true);
+        publish_ok("127.0.0.1::80", "127.0.0.1", 0, 80, false);
+        publish_ok("0.0.0.0:9000:90/UDP", "", 9000, 90, true);
+        publish_ok("10.0.0.1:65535:1/tcp", "10.0.0.1", 65535, 1, false);
+        publish_ok("0:80", "", 0, 80, false);
+        publish_ok("00080:0080", "", 80, 80, false);
+
+        publish_bad("", "port spec is empty (expected [IP:][HOSTPORT:]CTRPORT[/tcp|udp])");
+        publish_bad("8080:99999",
+                    "port spec `8080:99999`: container port 99999 is out of range (1-65535)");
+        publish_bad("70000:80", "port spec `70000:80`: host port 70000 is out of range (0-65535)");
+        publish_bad("0", "port spec `0`: container port 0 is out of range (1-65535)");
+        publish_bad("99999999999999999999",
+                    "port spec `99999999999999999999`: container port 99999999999999999999 is out "
+                    "of range (1-65535)");
+        publish_bad("80/sctp", "port spec `80/sctp`: unknown protocol `sctp` (tcp or udp)");
+        publish_bad("80/", "port spec `80/`: unknown protocol `` (tcp or udp)");
+        publish_bad("80/tcp/udp", "port spec `80/tcp/udp`: unknown protocol `tcp/udp` (tcp or udp)");
+        publish_bad("1:2:3:4",
+                    "port spec `1:2:3:4`: too many `:` (expected [IP:][HOSTPORT:]CTRPORT)");
+        publish_bad("[::1]:80:80", "port spec `[::1]:80:80`: IPv6 host addresses are not supported");
+        publish_bad("::80", "port spec `::80`: the host IP is empty");
+        publish_bad(":80", "port spec `:80`: the host port is empty");
+        publish_bad("8080:", "port spec `8080:`: the container port is missing");
+        publish_bad("/udp", "port spec `/udp`: the container port is missing");
+        publish_bad("1.2.3:80:80", "port spec `1.2.3:80:80`: `1.2.3` is not an IPv4 address");
+        publish_bad("localhost:80:80",
+                    "port spec `localhost:80:80`: `localhost` is not an IPv4 address");
+        publish_bad("127.0.0.1:80",
+                    "port spec `127.0.0.1:80`: host port `127.0.0.1` is not a number (a host "
+                    "address needs IP:HOSTPORT:CTRPORT or IP::CTRPORT)");
+        publish_bad("8000-8010:80",
+                    "port spec `8000-8010:80`: host port `8000-8010` is not a number (port "
+                    "ranges are not supported: one -p per port)");
+        publish_bad("http", "port spec `http`: container port `http` is not a number");
+        publish_bad("-80", "port spec `-80`: container port `-80` is not a number");
+        publish_bad("+80", "port spec `+80`: container port `+80` is not a number");
+        publish_bad(" 80", "port spec ` 80`: container port ` 80` is not a number");
+        memset(long_spec, '1', 65);
+        long_spec[65] = '\0';
+        publish_bad(long_spec, "port spec `1111111111111111111111111111111111111111111111111111"
+                               "111111111111...` is too long");
+
+        ok(args_parse_publish("127.0.0.1:8080:80", &ps[0], NULL) == 0 &&
+                   args_parse_publish("9000:90/udp", &ps[1], NULL) == 0,
+           "two specs");
+        j = publish_specs_to_json(ps, 2);
+        want = json_pack("[{s:s, s:i, s:i, s:s}, {s:s, s:i, s:i, s:s}]", "host_ip", "127.0.0.1",
+                         "host_port", 8080, "container_port", 80, "protocol", "tcp", "host_ip", "",
+                         "host_port", 9000, "container_port", 90, "protocol", "udp");
+        ok(j && json_equal(j, want), "the API's ports array");
+        json_decref(j);
+        json_decref(want);
+        j = publish_specs_to_json(NULL, 0);
+        ok(json_is_array(j) && json_array_size(j) == 0, "no ports: []");
+        json_decref(j);
+
+        /* Collisions: the same host socket, the wildcard overlapping all. */
+        {
+                static const struct {
+                        const char *a, *b;
+                        bool collide;
+                } cases[] = {
+                        { "8080:80", "8080:81", true },
+                        { "8080:80", "127.0.0.1:8080:81", true },
+                        { "127.0.0.1:8080:80", "8080:81", true },
+                        { "127.0.0.1:8080:80", "127.0.0.2:8080:80", false },
+                        { "8080:80", "8080:80/udp", false },
+                        { "80", "80", false },
+                        { "127.0.0.1::80", "127.0.0.1::81", false },
+                };
+
+                for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                        args_parse_publish(cases[i].a, &ps[0], NULL);
+                        args_parse_publish(cases[i].b, &ps[1], NULL);
+                        ok(publish_specs_collide(&ps[0], &ps[1]) == cases[i].collide &&
+                                   publish_specs_collide(&ps[1], &ps[0]) == cases[i].collide,
+                           "%s and %s %s", cases[i].a, cases[i].b,
+                           cases[i].collide ? "collide" : "do not collide");
+                }
+        }
+}
+
+static void
+test_network_args(void)
+{
+        char *a1[] = { "run", "-p", "8080:80", "--publish", "127.0.0.1::90/udp", "--network",
+                       "backend", "--network-alias", "web", "--network-alias", "www", "busybox",
+                       "-p", "1", NULL };
+        char *a2[] = { "run", "-p", "80", "--network", "none", "busybox", NULL };
+        char *a3[] = { "create", "--network", "host", "-p", "80", "busybox", NULL };
+        char *a4[] = { "run", "--network", "container:web", "--publish", "80", "busybox", NULL };
+        char *a5[] = { "run", "--network", "container:", "busybox", NULL };
+        char *a6[] = { "run", "--network", "none", "--network-alias", "x", "busybox", NULL };
+        char *a7[] = { "run", "-p", "8080:80", "-p", "127.0.0.1:8080:81", "busybox", NULL };
+        char *a8[] = { "run", "-p", "8080:80", "-p", "8080:80/udp", "-p", "80", "-p", "80",
+                       "busybox", NULL };
+        char *a9[] = { "run", "--network", "", "busybox", NULL };
+        char *a10[] = { "run", "--network-alias", "not valid", "busybox", NULL };
+        char *a11[] = { "run", "-p", "70000:80", "busybox", NULL };
+        char *a12[] = { "run", "busybox", NULL };
+        char *a13[] = { "run", "--net", "host", "--network", "container:db", "busybox", NULL };
+        char *a14[] = { "run", "-p", NULL };
+        char *a15[] = { "create", "--network", "bridge", "-p", "80", "busybox", NULL };
+        struct create_opts o;
+        char *msg = NULL;
+        json_t *p, *want;
+
+        ok(parse(a1, ARGC(a1), true, &o, &msg) == 0, "run -p --publish --network --network-alias");
+        is_int(o.n_ports, 2, "two ports (the -p after the image is the container's)");
+        is_int(o.n_command, 2, "-p 1 kept for the container");
+        p = create_opts_to_params(&o, NULL);
+        is_str(json_string_value(json_object_get(p, "network")), "backend", "params network");
+        want = json_pack("[{s:s, s:i, s:i, s:s}, {s:s, s:i, s:i, s:s}]", "host_ip", "",
+                         "host_port", 8080, "container_port", 80, "protocol", "tcp", "host_ip",
+                         "127.0.0.1", "host_port", 0, "container_port", 90, "protocol", "udp");
+        ok(json_equal(json_object_get(p, "ports"), want), "params ports");
+        json_decref(want);
+        want = json_pack("[s, s]", "web", "www");
+        ok(json_equal(json_object_get(p, "network_aliases"), want), "params network_aliases");
+        json_decref(want);
+        json_decref(p);
+        create_opts_done(&o);
+
+        bad(a2, ARGC(a2), true,
+            "-p/--publish cannot be used with --network none (the container has only lo)",
+            "-p with --network none");
+        bad(a3, ARGC(a3), false,
+            "-p/--publish cannot be used with --network host (the container uses the host's "
+            "ports directly)", "-p after --network host");
+        bad(a4, ARGC(a4), true,
+            "-p/--publish cannot be used with --network container:web (it shares the other "
+            "container's network: publish there)", "-p with --network container:");
+        bad(a5, ARGC(a5), true, "--network container:NAME needs the name or id of a running container",
+            "container: without a name");
+        bad(a6, ARGC(a6), true, "--network-alias cannot be used with --network none",
+            "alias with --network none");
+        bad(a7, ARGC(a7), true,
+            "port spec `127.0.0.1:8080:81`: host port 127.0.0.1:8080/tcp is published twice",
+            "the same host port twice");
+        ok(parse(a8, ARGC(a8), true, &o, &msg) == 0 && o.n_ports == 4,
+           "tcp and udp on one port, and two any-ports, are fine");
+        create_opts_done(&o);
+        bad(a9, ARGC(a9), true, "--network needs a value", "empty --network");
+        bad(a10, ARGC(a10), true, "invalid network alias 'not valid'", "bad alias");
+        bad(a11, ARGC(a11), true, "port spec `70000:80`: host port 70000 is out of range",
+            "bad -p in run");
+        bad(a14, ARGC(a14), true, "run: option '-p' needs an argument", "-p without a value");
+
+        ok(parse(a12, ARGC(a12), true, &o, &msg) == 0, "run without network options");
+        p = create_opts_to_params(&o, NULL);
+        ok(p && !json_object_get(p, "network") && !json_object_get(p, "ports") &&
+                   !json_object_get(p, "network_aliases"),
+           "no network, ports or network_aliases unless given");
+        json_decref(p);
+        create_opts_done(&o);
+
+        ok(parse(a13, ARGC(a13), true, &o, &msg) == 0, "--net, then --network: the last wins");
+        p = create_opts_to_params(&o, NULL);
+        is_str(json_string_value(json_object_get(p, "network")), "container:db", "params network");
+        json_decref(p);
+        create_opts_done(&o);
+        ok(parse(a15, ARGC(a15), false, &o, &msg) == 0 && o.n_ports == 1,
+           "-p with --network bridge");
+        create_opts_done(&o);
+
+        is_int(args_network_mode(NULL, NULL), NETWORK_MODE_DEFAULT, "mode: not given");
+        is_int(args_network_mode("bridge", NULL), NETWORK_MODE_BRIDGE, "mode: bridge");
+        is_int(args_network_mode("backend", NULL), NETWORK_MODE_BRIDGE, "mode: a network's name");
+        is_int(args_network_mode("none", NULL), NETWORK_MODE_NONE, "mode: none");
+        is_int(args_network_mode("host", NULL), NETWORK_MODE_HOST, "mode: host");
+        is_int(args_network_mode("container:x", NULL), NETWORK_MODE_CONTAINER, "mode: container");
+        {
+                char longest[64], too_long[65];
+
+                memset(longest, 'a', 63);
+                longest[63] = '\0';
+                memset(too_long, 'a', 64);
+                too_long[64] = '\0';
+                ok(args_check_network_alias("web.local", NULL) == 0 &&
+                           args_check_network_alias("1a-b", NULL) == 0 &&
+                           args_check_network_alias(longest, NULL) == 0,
+                   "aliases: host names with '.' and '-', up to 63 characters");
+                ok(args_check_network_alias("", NULL) < 0 &&
+                           args_check_network_alias("-x", NULL) < 0 &&
+                           args_check_network_alias(".x", NULL) < 0 &&
+                           args_check_network_alias("a_b", NULL) < 0 &&
+                           args_check_network_alias("a#b", NULL) < 0 &&
+                           args_check_network_alias("a\tb", NULL) < 0 &&
+                           args_check_network_alias("a b", NULL) < 0 &&
+                           args_check_network_alias(too_long, NULL) < 0,
+                   "aliases that are no host name (or would break a hosts file) refused");
+        }
+}
+
+static void
+netcreate_bad(char **argv, int argc, const char *needle)
+{
+        struct args_network_create o;
+        struct ctr_error *err = NULL;
+        int r = args_parse_network_create(argc, argv, &o, &err);
+
+        ok(r == -EINVAL && err && strstr(err->message, needle), "network create refused: %s",
+           err ? err->message : "(none)");
+        ctr_error_free(err);
+}
+
+static void
+test_network_create_args(void)
+{
+        char *c1[] = { "network create", "--subnet", "10.90.1.0/24", "backend", NULL };
+        char *c2[] = { "network create", "backend", "--subnet=10.90.1.0/29", "--bridge", "br-x", NULL };
+        char *c3[] = { "network create", "backend", NULL };
+        char *c4[] = { "network create", "--subnet", "10.90.1.0/24", NULL };
+        char *c5[] = { "network create", "--subnet", "10.90.1.0/24", "a", "b", NULL };
+        char *c6[] = { "network create", "--subnet", "10.90.1.0/24", "", NULL };
+        char *c7[] = { "network create", "-h", NULL };
+        char *c8[] = { "network create", "--gateway", "x", "n", NULL };
+        char *c9[] = { "network create", "n", "--subnet", NULL };
+        static const char *const bad_subnets[] = {
+                "10.90.1.0", "10.90.1.0/33", "10.90.1/24", "x/24", "10.90.1.0/", "10.90.1.0/-1",
+                "10.90.1.0/024", "/24", "10.90.1.0/24/1", "::1/64", "",
+        };
+        static const char *const bad_bridges[] = {
+                "", "0123456789abcdef", "a/b", "a b", "a:b", "..", ".",
+        };
+        struct args_network_create o;
+        struct ctr_error *err = NULL;
+
+        ok(args_parse_network_create(ARGC(c1), c1, &o, &err) == 0 &&
+                   strcmp(o.name, "backend") == 0 && strcmp(o.subnet, "10.90.1.0/24") == 0 &&
+                   !o.bridge,
+           "network create --subnet CIDR NAME");
+        ok(args_parse_network_create(ARGC(c2), c2, &o, &err) == 0 &&
+                   strcmp(o.name, "backend") == 0 && strcmp(o.subnet, "10.90.1.0/29") == 0 &&
+                   o.bridge && strcmp(o.bridge, "br-x") == 0,
+           "options after NAME, --subnet=CIDR, --bridge");
+        netcreate_bad(c3, ARGC(c3), "network create: --subnet CIDR is required (such as 10.90.1.0/24)");
+        netcreate_bad(c4, ARGC(c4), "network create requires exactly 1 argument (a network name)");
+        netcreate_bad(c5, ARGC(c5), "requires exactly 1 argument");
+        netcreate_bad(c6, ARGC(c6), "network create: the network name is empty");
+        ok(args_parse_network_create(ARGC(c7), c7, &o, &err) == 1, "network create -h");
+        netcreate_bad(c8, ARGC(c8), "network create: unknown option '--gateway'");
+        netcreate_bad(c9, ARGC(c9), "network create: option '--subnet' needs an argument");
+        for (size_t i = 0; i < ARRAY_SIZE(bad_subnets); i++) {
+                char *argv[] = { "network create", "--subnet", (char *) bad_subnets[i], "n", NULL };
+                char want[128];
+
+                snprintf(want, sizeof(want), "invalid subnet '%s' (an IPv4 network such as",
+                         bad_subnets[i]);
+                netcreate_bad(argv, ARGC(argv), want);
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(bad_bridges); i++) {
+                char *argv[] = { "network create", "--subnet", "10.0.0.0/8", "--bridge",
+                                 (char *) bad_bridges[i], "n", NULL };
+                char want[128];
+
+                snprintf(want, sizeof(want), "invalid bridge name '%s' (1 to 15 characters",
+                         bad_bridges[i]);
+                netcreate_bad(argv, ARGC(argv), want);
+        }
+        {
+                char *argv[] = { "network create", "--subnet", "0.0.0.0/0", "--bridge",
+                                 "0123456789abcde", "n", NULL };
+
+                ok(args_parse_network_create(ARGC(argv), argv, &o, &err) == 0,
+                   "a 15-character bridge name, a /0 (the daemon judges the subnet)");
+        }
+}
+
 int
 main(void)
 {
@@ -483,5 +794,8 @@ main(void)
         test_shared_options();
         test_image_config_args();
         test_import_args();
+        test_publish_specs();
+        test_network_args();
+        test_network_create_args();
         return tap_done();
 }

@@ -1,7 +1,7 @@
 /* Unit tests for client/format.c and output.c: durations, sizes (decimal,
  * and binary for progress), the status column, RFC 3339 parsing,
- * truncation, table alignment and the
- * three forms of a listing. */
+ * truncation, table alignment, the three forms of a listing, ps's PORTS
+ * cell and the rows of `network ls`. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +87,68 @@ test_listing(void)
         ok(s[0] == '[' && strstr(s, "\"two\""), "listing --json: the array");
         free(s);
         json_decref(list);
+}
+
+static void
+ports(const char *json, const char *want, const char *name)
+{
+        json_t *j = json ? json_loads(json, 0, NULL) : NULL;
+        char *s = format_ports(j);
+
+        is_str(s, want, name);
+        free(s);
+        json_decref(j);
+}
+
+static void
+test_ports(void)
+{
+        ports("[{\"host_ip\":\"127.0.0.1\",\"host_port\":8080,\"container_port\":80,"
+              "\"protocol\":\"tcp\"},{\"host_ip\":\"\",\"host_port\":9000,"
+              "\"container_port\":90,\"protocol\":\"udp\"}]",
+              "127.0.0.1:8080->80/tcp, 0.0.0.0:9000->90/udp", "two mappings");
+        ports("[{\"host_ip\":\"\",\"host_port\":0,\"container_port\":80,\"protocol\":\"tcp\"}]",
+              "0.0.0.0:*->80/tcp", "a host port not chosen yet");
+        ports("[{\"host_port\":8080,\"container_port\":80}]", "0.0.0.0:8080->80/tcp",
+              "no host_ip or protocol: every address, tcp");
+        ports("[\"8080:80\", {\"host_port\":1}, {\"container_port\":\"80\"},"
+              "{\"host_port\":70000,\"container_port\":80}, {\"container_port\":53,"
+              "\"host_port\":5353,\"protocol\":\"udp\"}]",
+              "0.0.0.0:5353->53/udp", "items that are no mapping skipped");
+        ports("[]", "", "no ports");
+        ports(NULL, "", "no ports key (an older daemon)");
+        ports("{}", "", "not an array");
+}
+
+static void
+test_network_row(void)
+{
+        json_t *net = json_pack("{s:s, s:s, s:s, s:s, s:b, s:i}", "name", "bridge", "subnet",
+                                "10.88.0.0/16", "gateway", "10.88.0.1", "bridge", "ctl0",
+                                "default", 1, "containers", 3);
+        struct network_row row;
+
+        format_network_row(net, &row);
+        is_str(row.cells[0], "bridge", "NAME");
+        is_str(row.cells[1], "ctl0", "BRIDGE");
+        is_str(row.cells[2], "10.88.0.0/16", "SUBNET");
+        is_str(row.cells[3], "10.88.0.1", "GATEWAY");
+        is_str(row.cells[4], "3", "CONTAINERS");
+        is_str(row.cells[5], "yes", "DEFAULT");
+        json_decref(net);
+
+        net = json_pack("{s:s, s:[{s:s}, {s:s}]}", "name", "backend", "containers", "id", "a",
+                        "id", "b");
+        format_network_row(net, &row);
+        ok(row.cells[1] == NULL && row.cells[3] == NULL, "absent fields: empty cells");
+        is_str(row.cells[4], "2", "a members list is counted");
+        is_str(row.cells[5], "no", "not the default");
+        json_decref(net);
+
+        net = json_object();
+        format_network_row(net, &row);
+        is_str(row.cells[4], "", "no count: empty");
+        json_decref(net);
 }
 
 int
@@ -183,5 +245,7 @@ main(void)
                 table_free(tb);
         }
         test_listing();
+        test_ports();
+        test_network_row();
         return tap_done();
 }
