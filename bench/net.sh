@@ -3,7 +3,9 @@
 # (ctlb + 4 random hex digits) and a free random 10.2xx.y.0/24 subnet:
 #  1. start cost: `containerctl run --rm busybox true` on the default
 #     (bridge) network against `--network none` (hyperfine, same run); the
-#     difference is the network setup cost (target < 5 ms);
+#     difference is the network setup cost (target < 5 ms); the same pair
+#     interleaved (robust to a drifting load), and split into `run -d`
+#     (create + attach + start) and `rm -f` (kill + detach + remove);
 #  2. --count containers (`run -d ... sleep`) started all at once on the
 #     bridge (xargs -P): time until all run, distinct addresses, time to
 #     remove them all at once; the same with --network none for reference;
@@ -174,26 +176,34 @@ printf '    network setup cost, median of per-pair differences: %.2f ms\n' "$D_P
 
 # Where it goes: `run -d ... sleep` (create, attach, start) with the
 # previous container removed untimed, and `rm -f` (kill, detach, remove)
-# of a running one made untimed; hyperfine -p runs before every timed run.
-echo "==> 1b. the same split: run -d (create + start) and rm -f (kill + remove) ($RUNS runs each)"
+# of a running one made untimed; hyperfine -p runs before every timed run,
+# and waits 0.3 s so that the asynchronous teardown (veth, netns) or setup
+# of the untimed step does not overlap the timed one.
+echo "==> 1b. split: run -d (create + start), rm -f (kill + remove), each 0.3 s after the untimed step,"
+echo "    and run -d right after rm -f of the previous container ($RUNS runs each)"
 X="containerctl --socket $SOCK"
 for net in bridge none; do
         opt=
         [[ $net == none ]] && opt="--network none"
         hf --warmup 1 --runs "$RUNS" --export-json "$B/split-$net.json" \
-                -p "sh -c '$X rm -f nbx >/dev/null 2>&1; true'" \
+                -p "sh -c '$X rm -f nbx >/dev/null 2>&1; sleep 0.3'" \
                 -n "run -d $net" "$X run -d $opt --name nbx busybox sleep 600" \
                 -c "sh -c '$X rm -f nbx >/dev/null 2>&1; true'"
         hf --warmup 1 --runs "$RUNS" --export-json "$B/split-rm-$net.json" \
-                -p "sh -c '$X rm -f nbx >/dev/null 2>&1; $X run -d $opt --name nbx busybox sleep 600 >/dev/null'" \
+                -p "sh -c '$X rm -f nbx >/dev/null 2>&1; $X run -d $opt --name nbx busybox sleep 600 >/dev/null; sleep 0.3'" \
                 -n "rm -f $net" "$X rm -f nbx"
+        # Churn: the previous container removed just before, no pause.
+        hf --warmup 1 --runs "$RUNS" --export-json "$B/split-churn-$net.json" \
+                -p "sh -c '$X rm -f nbx >/dev/null 2>&1; true'" \
+                -n "run -d after rm -f $net" "$X run -d $opt --name nbx busybox sleep 600" \
+                -c "sh -c '$X rm -f nbx >/dev/null 2>&1; true'"
 done
 jq -s '{results: map(.results[])}' "$B"/split-*.json >"$B/split.json"
 while IFS=$'\t' read -r n m md mi; do
         ST[$n.mean]=$m ST[$n.median]=$md ST[$n.min]=$mi
 done < <(jq -r '.results[] | [.command, .mean * 1000, .median * 1000, .min * 1000] | @tsv' "$B/split.json")
-for op in "run -d" "rm -f"; do
-        printf '    %-7s bridge mean %7.2f ms (median %7.2f), none %7.2f ms (median %7.2f): bridge - none %6.2f ms (median %6.2f)\n' \
+for op in "run -d" "rm -f" "run -d after rm -f"; do
+        printf '    %-18s bridge mean %7.2f ms (median %7.2f), none %7.2f ms (median %7.2f): bridge - none %6.2f ms (median %6.2f)\n' \
                 "$op" "${ST[$op bridge.mean]}" "${ST[$op bridge.median]}" "${ST[$op none.mean]}" \
                 "${ST[$op none.median]}" "$(jq -n "${ST[$op bridge.mean]} - ${ST[$op none.mean]}")" \
                 "$(jq -n "${ST[$op bridge.median]} - ${ST[$op none.median]}")"
@@ -371,7 +381,9 @@ printf '%-48s %9.2f ms\n' "run --rm true, bridge (mean)" "${ST[bridge.mean]}" \
         "network setup cost, bridge - none (median)" "$D_MED" \
         "network setup cost, interleaved pairs (median)" "$D_PAIR" \
         "run -d sleep, bridge - none (mean)" "$(jq -n "${ST[run -d bridge.mean]} - ${ST[run -d none.mean]}")" \
-        "rm -f, bridge - none (mean)" "$(jq -n "${ST[rm -f bridge.mean]} - ${ST[rm -f none.mean]}")"
+        "rm -f, bridge - none (mean)" "$(jq -n "${ST[rm -f bridge.mean]} - ${ST[rm -f none.mean]}")" \
+        "run -d right after rm -f, bridge - none (mean)" \
+        "$(jq -n "${ST[run -d after rm -f bridge.mean]} - ${ST[run -d after rm -f none.mean]}")"
 for mode in bridge none; do
         printf '%-48s %9.2f s\n' "$COUNT at once, $mode: all running" "${PB[$mode.running]}" \
                 "$COUNT at once, $mode: all removed" "${PB[$mode.rm]}"
@@ -391,7 +403,7 @@ ratio "$COUNT at once: bridge / none (removal)" "$(jq -n "${PB[bridge.rm]} / ${P
 ratio "big download: relay / direct" "$(jq -n "${R[big.relay.med]} / ${R[big.direct.med]}")"
 ratio "small requests (connections)/s: relay / direct" "$(jq -n "${R[small.relay.med]} / ${R[small.direct.med]}")"
 
-((OUTLIERS == 0)) || NOTES+=("hyperfine saw statistical outliers in $OUTLIERS of 5 benchmarks (a loaded machine)")
+((OUTLIERS == 0)) || NOTES+=("hyperfine saw statistical outliers in $OUTLIERS of 7 hyperfine calls (a loaded machine)")
 if [[ -s $B/daemon.log ]]; then
         NOTES+=("daemon log: $(wc -l <"$B/daemon.log") lines, the last: $(tail -n1 "$B/daemon.log")")
 fi

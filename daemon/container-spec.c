@@ -423,6 +423,10 @@ container_spec_write_hosts(const struct container *c, const char *self_addr,
                 fprintf(f, "%s\t%s", members[i].address, members[i].name);
                 if (members[i].hostname && strcmp(members[i].hostname, members[i].name) != 0)
                         fprintf(f, " %s", members[i].hostname);
+                for (const struct container *o = c->mgr->containers; o; o = o->next)
+                        if (strcmp(o->id, members[i].id) == 0)
+                                for (size_t k = 0; o->config.network_aliases && o->config.network_aliases[k]; k++)
+                                        fprintf(f, " %s", o->config.network_aliases[k]);
                 fputc('\n', f);
         }
         if (fclose(f) != 0 || !text)

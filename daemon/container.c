@@ -463,6 +463,9 @@ start_spawn(struct container *c, int r, const struct ctr_error *err)
                 struct request *req = TAKE_PTR(c->start_req);
                 c->starting = false;
                 container_net_stopped(c);
+                /* A first start that failed keeps no address either. */
+                if (c->started_ns == 0)
+                        container_net_removed(c);
                 request_error_errno(req, r, e ? e : err);
                 return;
         }

@@ -107,7 +107,8 @@ job_is_serial(const struct nm_job *j)
 }
 
 /* What j must wait for: a container's attach, detach and release run in
- * order and never during a reconciliation; a reconciliation starts once
+ * order and never during a reconciliation; an attach also waits for the
+ * releases asked before it on its network; a reconciliation starts once
  * no such job runs; network.remove waits for the releases asked before it
  * (a container removed just before its network). */
 static bool
@@ -121,9 +122,16 @@ job_blocked(struct network_manager *m, const struct nm_job *j)
         case NM_JOB_RELEASE:
                 if (m->reconciling)
                         return true;
-                for (o = m->jobs; o && o != j; o = o->next)
+                for (o = m->jobs; o && o != j; o = o->next) {
                         if (job_is_serial(o) && o->id && j->id && strcmp(o->id, j->id) == 0)
                                 return true;
+                        /* `rm a; start b` on a full network: b's lease
+                         * needs the address a's release frees. (A release
+                         * finds its network when it starts.) */
+                        if (j->kind == NM_JOB_ATTACH && o->kind == NM_JOB_RELEASE &&
+                            (!o->started || o->net == j->net))
+                                return true;
+                }
                 return false;
         case NM_JOB_RECONCILE_SCAN:
                 for (o = m->jobs; o; o = o->next)

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/fs-util.h"
 #include "common/log.h"
@@ -145,6 +146,11 @@ read_records(struct reconcile *rc, struct ctr_error **err)
                 size_t n = strlen(de->d_name);
                 json_t *j;
 
+                if (n > 9 && strcmp(de->d_name + n - 9, ".json.tmp") == 0) {
+                        /* A write a crash interrupted (endpoint_record_write()). */
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+                        continue;
+                }
                 if (de->d_name[0] == '.' || n <= 5 || strcmp(de->d_name + n - 5, ".json") != 0)
                         continue;
                 id = strndup(de->d_name, n - 5);

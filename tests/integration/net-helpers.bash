@@ -179,11 +179,6 @@ link_master() {
         ip -j link show dev "$1" 2>/dev/null | jq -r '.[0].master // empty'
 }
 
-# Names of the host's veths whose name starts with vc.
-net_host_veths() {
-        ip -j link show type veth 2>/dev/null | jq -r '.[].ifname | select(startswith("vc"))'
-}
-
 # Names of the links on bridge $1.
 net_bridge_ports() {
         ip -j link show master "$1" 2>/dev/null | jq -r '.[].ifname'
@@ -255,7 +250,9 @@ cwget() {
                 shift
         done
         shift
-        containerctl run --rm "${opts[@]}" busybox timeout "${CWGET_TIMEOUT:-5}" wget -Y off -qO- "$1"
+        # Not wget as the container's init: pid 1 ignores timeout's SIGTERM.
+        containerctl run --rm "${opts[@]}" busybox \
+                sh -c 'timeout "$0" wget -Y off -qO- "$1"; exit $?' "${CWGET_TIMEOUT:-5}" "$1"
 }
 
 # --- host sockets (python) ------------------------------------------------------
@@ -369,11 +366,6 @@ EOF
 net_user_networks() {
         containerctl network ls --json 2>/dev/null |
                 jq -r '(if type == "array" then . else .networks end)[] | select(.default != true) | "\(.name) \(.bridge)"'
-}
-
-net_default_leases() {
-        containerctl network inspect bridge 2>/dev/null |
-                jq -r 'if type == "array" then .[0] else . end | .containers | length'
 }
 
 # What the product should have removed by now; prints each leftover.

@@ -450,7 +450,7 @@ done_cb(void *userdata)
 static void
 test_reconcile(void)
 {
-        _cleanup_free_ char *root = NULL, *dir = NULL, *pin = NULL, *rec = NULL;
+        _cleanup_free_ char *root = NULL, *dir = NULL, *pin = NULL, *rec = NULL, *tmp = NULL;
         struct network_manager *m = NULL;
         struct network *n = NULL;
         struct net_subnet s;
@@ -475,9 +475,12 @@ test_reconcile(void)
         if (asprintf(&pin, "%s/run/netns/%s", root, ID2) < 0 ||
             asprintf(&rec, "%s/run/endpoints/%s.json", root, ID2) < 0)
                 abort();
+        if (asprintf(&tmp, "%s.tmp", rec) < 0)
+                abort();
         ok(write_file_atomic(pin, "", 0, 0444, NULL) == 0 &&
-                   write_file_atomic(rec, "{\"network\":\"bridge\"}", 20, 0600, NULL) == 0,
-           "leftover pin and record");
+                   write_file_atomic(rec, "{\"network\":\"bridge\"}", 20, 0600, NULL) == 0 &&
+                   write_file_atomic(tmp, "{", 1, 0600, NULL) == 0,
+           "leftover pin, record and half-written record");
         network_manager_reconcile(m, keep_cb, NULL, done_cb, &done);
         /* Waits behind the reconciliation. */
         network_manager_attach(m, "nosuch", ID1, NULL, NULL, attach_cb, &a);
@@ -488,6 +491,7 @@ test_reconcile(void)
         ok(n && net_ipam_get(n->ipam, ID1, &addr) == -ENOENT, "the gone container's lease is released");
         ok(n && net_ipam_get(n->ipam, ID2, &addr) == 0, "the stopped container's lease stays");
         ok(access(rec, F_OK) < 0, "its endpoint record is removed");
+        ok(access(tmp, F_OK) < 0, "the half-written record is removed");
         if (geteuid() == 0)
                 ok(access(pin, F_OK) < 0, "its pin is removed");
         run_until(&a.called);
