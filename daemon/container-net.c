@@ -127,7 +127,9 @@ attach_done(int r, const struct network_endpoint_info *ep, const struct ctr_erro
                 return;
         }
         if (r < 0) {
-                s->cont(c, r, err);
+                /* A full subnet is a conflict with the other containers, not
+                 * the daemon's failure (ENOSPC elsewhere means a full disk). */
+                s->cont(c, r == -ENOSPC ? -EBUSY : r, err);
                 free(s);
                 return;
         }

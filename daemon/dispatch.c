@@ -108,6 +108,7 @@ request_error_errno(struct request *req, int r, const struct ctr_error *e)
                 break;
         case EEXIST:
         case EBUSY:
+        case EADDRINUSE: /* a port or a subnet someone else has */
                 kind = PROTO_ERR_CONFLICT;
                 break;
         case EINVAL:

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "common/fs-util.h"
 #include "daemon/network/network.h"
 #include "daemon/network/nl-session.h"
 
@@ -114,6 +115,20 @@ ensure_address(struct nls *nl, const char *name, int ifindex, const struct net_s
         return nls_addr_add(nl, ifindex, name, s.want, subnet->prefix, err);
 }
 
+/* Nothing arriving on our bridge is routed anywhere: two networks stay
+ * apart, and containers do not reach beyond the host, even where the host
+ * has ip_forward=1 for other reasons (outbound NAT is not built yet). Only
+ * this bridge's own setting is touched. */
+static int
+disable_forwarding(const char *name, struct ctr_error **err)
+{
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "/proc/sys/net/ipv4/conf/%s/forwarding", name) < 0)
+                return -ENOMEM;
+        return write_file_string(path, "0", err);
+}
+
 int
 net_bridge_ensure(const char *name, const struct net_subnet *subnet, unsigned mtu, struct ctr_error **err)
 {
@@ -150,6 +165,8 @@ net_bridge_ensure(const char *name, const struct net_subnet *subnet, unsigned mt
                 return ctr_error_msg(err, EEXIST, "interface `%s` exists and is not a bridge", name);
         }
         r = ensure_address(nl, name, ifindex, subnet, err);
+        if (r >= 0)
+                r = disable_forwarding(name, err);
         if (r >= 0 && !(rtnl_link_get_flags(l) & IFF_UP))
                 r = nls_link_set_up(nl, ifindex, name, err);
         rtnl_link_put(l);

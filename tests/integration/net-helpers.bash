@@ -14,12 +14,14 @@
 # bridge of this file, no pinned netns file is left in the run root, the
 # bridges of removed networks are gone and no lease is left in an IPAM
 # file. teardown_file then runs the common checks (processes, cgroups,
-# mounts) and checks the veths again once the daemon is gone; it deletes
-# the default network's bridge itself (it outlives the daemon by design).
+# mounts; the default network's bridge, which outlives the daemon by
+# design, is deleted there) and checks the veths again once the daemon is
+# gone.
 #
 # Traffic: only 127.0.0.1, the file's bridges and the containers' own
-# namespaces. The only links the tests make themselves are ctl* bridges
-# and veths with names of their own, deleted again.
+# namespaces. The only links the tests make themselves are bridges and
+# veths with fresh names (ctl*, and vc* planted as crash leftovers),
+# deleted again.
 
 NET_RESERVE_DIR=/tmp/ctlnet-reserve
 
