@@ -4,9 +4,11 @@
 # LAYOUT` (client + daemon + verify + unpack + commit) against `tar -xzf` of
 # the same file into an empty dir and `umoci unpack` of the same layout, and
 # the same layer as zstd; with `gzip -dc`, `zstd -dc` and `tar -xf` of the
-# plain tar as floors. Every method runs --runs times, interleaved (round 1
-# runs each method once, then round 2...) after one untimed trial. Warm page
-# cache, no cache dropping; times are wall-clock medians.
+# plain tar as floors, and `tar -xf` / `tar -xzf` followed by `sync -f`
+# (containerctl makes the layer durable with syncfs(); tar does not). Every
+# method runs --runs times, interleaved (round 1 runs each method once,
+# then round 2...) after one untimed trial. Warm page cache, no cache
+# dropping; times are wall-clock medians.
 #
 # Where the trees go (--fs):
 #   loop (default)  a fresh ext4 for every run that writes files: an image
@@ -188,6 +190,10 @@ add "zstd -dc" "zstd -dc $L/layer.tar.zst >/dev/null" none
 add "tar -xf (plain tar)" "tar -xf $L/layer.tar -C $OUT" tree
 add "tar -xzf" "tar -xzf $L/layer.tar.gz -C $OUT" tree
 add "tar --zstd -xf" "tar --zstd -xf $L/layer.tar.zst -C $OUT" tree
+# containerctl ends an unpack with syncfs() (the layer must be on disk
+# before it is committed); these include that write-out, tar does not.
+add "tar -xf + sync -f" "tar -xf $L/layer.tar -C $OUT && sync -f $OUT" tree
+add "tar -xzf + sync -f" "tar -xzf $L/layer.tar.gz -C $OUT && sync -f $OUT" tree
 if command -v umoci >/dev/null; then
         add "umoci unpack gzip" "umoci unpack --image $L/oci-gzip:$REF $W/bundle" tree
         add "umoci unpack zstd" "umoci unpack --image $L/oci-zstd:$REF $W/bundle" tree
@@ -344,6 +350,9 @@ ratio "umoci unpack gzip / containerctl gzip" "umoci unpack gzip" "containerctl 
 ratio "containerctl zstd / containerctl gzip" "containerctl zstd" "containerctl gzip" "<=" 0.6
 ratio "containerctl gzip / gzip -dc" "containerctl gzip" "gzip -dc" - -
 ratio "containerctl gzip / tar -xf (plain tar)" "containerctl gzip" "tar -xf (plain tar)" - -
+ratio "containerctl gzip / tar -xzf + sync -f" "containerctl gzip" "tar -xzf + sync -f" - -
+ratio "containerctl gzip / tar -xf + sync -f" "containerctl gzip" "tar -xf + sync -f" - -
+ratio "containerctl zstd / tar -xf + sync -f" "containerctl zstd" "tar -xf + sync -f" - -
 ratio "containerctl zstd / tar --zstd -xf" "containerctl zstd" "tar --zstd -xf" - -
 ratio "tar -xzf after rm -rf / tar -xzf" "$PROBE_N" "tar -xzf" - -
 if [[ -n ${MED[$PROBE_N]:-} ]]; then

@@ -412,12 +412,28 @@ net_daemon_start() {
         fi
 }
 
+# net_own_link NAME: a link the test itself makes (a host bridge, a veth
+# pair, a planted leftover); deleted after the test if still there.
+net_own_link() {
+        echo "$1" >>"$NET_STATE/own-links"
+}
+
+net_delete_own_links() {
+        local l
+        [[ -f $NET_STATE/own-links ]] || return 0
+        for l in $(cat "$NET_STATE/own-links"); do
+                ip link del dev "$l" 2>/dev/null || true
+        done
+        rm -f "$NET_STATE/own-links"
+}
+
 # Per-test teardown: removes the test's containers and user networks, then
 # fails unless nothing of them is left (see the top of this file).
 net_teardown() {
         local ids id line name bridge left rc=0
         ctl_teardown
         net_release_ports
+        net_delete_own_links
         if ! net_daemon_alive; then
                 echo "the daemon was not running after the test; starting it again" >&2
                 rm -f "$TMP/daemon.pid"

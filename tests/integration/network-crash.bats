@@ -140,6 +140,8 @@ setup() {
         foreign=vc$(ctl_random | cut -c1-8)cd
         foreign_peer=$(net_pick_ifname ctlq)
         echo "$fake" >>"$NET_STATE/veths"
+        net_own_link "$fake"
+        net_own_link "$foreign"
         kill_daemon
         ip link add "$fake" type veth peer name "$fake_peer"
         ip link set "$fake" master "$NET_BRIDGE" up
@@ -159,14 +161,11 @@ setup() {
         wait_until 10 eval "not link_exists $v_gone"
         wait_until 10 eval "not link_exists $v_exits"
         wait_until 10 eval "not link_exists $fake"
-        local foreign_ok=0
-        link_exists "$foreign" && foreign_ok=1
-        ip link del "$foreign" 2>/dev/null || true
-        link_exists "$fake" && ip link del "$fake"
-        [[ $foreign_ok == 1 ]]
-        [[ ! -e $CTL_RUN_ROOT/netns/$id_gone && ! -e $CTL_RUN_ROOT/netns/$id_exits ]]
-        [[ ! -e $CTL_RUN_ROOT/netns/$fakeid ]]
-        not net_has_lease "$id_gone"
+        link_exists "$foreign"
+        wait_until 10 test ! -e "$CTL_RUN_ROOT/netns/$id_gone"
+        wait_until 10 test ! -e "$CTL_RUN_ROOT/netns/$id_exits"
+        wait_until 10 test ! -e "$CTL_RUN_ROOT/netns/$fakeid"
+        wait_until 10 not net_has_lease "$id_gone"
         # The exited container keeps its address for its next start.
         net_has_lease "$id_exits"
         [[ $(ctl_state exits) == exited ]]

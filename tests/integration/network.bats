@@ -74,9 +74,10 @@ net_json() {
 
         # Stopped: no veth and no netns file, the address is kept for the
         # next start.
+        # (Detached in a worker after the exit: allow a moment.)
         containerctl stop -t 2 web >/dev/null
         wait_until 10 not link_exists "$veth"
-        [[ ! -e $CTL_RUN_ROOT/netns/$id ]]
+        wait_until 10 test ! -e "$CTL_RUN_ROOT/netns/$id"
         [[ $(net_field web address) == null ]]
         net_has_lease "$id"
         containerctl start web >/dev/null
@@ -521,6 +522,7 @@ net_json() {
         local hb hbase
         hb=$(net_pick_ifname ctlh)
         hbase=$(net_pick_subnet)
+        net_own_link "$hb"
         ip link add "$hb" type bridge
         ip addr add "$hbase.1/24" dev "$hb"
         run containerctl network create --subnet "$hbase.0/24" --bridge "$br" ov4
@@ -547,6 +549,7 @@ net_json() {
         local vp vq
         vp=$(net_pick_ifname ctlv)
         vq=$(net_pick_ifname ctlw)
+        net_own_link "$vp"
         ip link add "$vp" type veth peer name "$vq"
         run containerctl network create --subnet "$(net_pick_subnet).0/24" --bridge "$vp" ov7
         st=$status out=$output
