@@ -16,7 +16,7 @@ bench-stream: all
 
 # Import benchmark (issue 4): one ~100 MB gzip layer imported by containerctl
 # against `tar -xzf` and `umoci unpack` of the same layer, and a zstd layer.
-EXTRA_DIST += bench/import.sh bench/mklayer.py
+EXTRA_DIST += bench/import.sh bench/mklayer.py bench/lib.sh
 
 bench-import: all
 	CONTAINERCTL_BUILDDIR=$(abs_top_builddir) $(top_srcdir)/bench/import.sh
