@@ -1,5 +1,6 @@
-/* Listing links by name prefix and kind, for crash reconciliation at
- * daemon start: one dump of the calling thread's namespace. */
+/* Listing links by name prefix, kind and (optionally) bridge, for crash
+ * reconciliation at daemon start: one dump of the calling thread's
+ * namespace. */
 #include <errno.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
@@ -10,6 +11,7 @@
 #include "daemon/network/nl-session.h"
 
 struct collect {
+        int master; /* only ports of this ifindex; -1: any link */
         const char *prefix;
         const char *kind;
         char **v;
@@ -25,7 +27,8 @@ collect_link(struct nl_object *obj, void *arg)
         const char *name = rtnl_link_get_name(l), *kind = rtnl_link_get_type(l);
         char **v;
 
-        if (c->r < 0 || !name || strncmp(name, c->prefix, strlen(c->prefix)) != 0)
+        if (c->r < 0 || !name || (c->master >= 0 && rtnl_link_get_master(l) != c->master) ||
+            strncmp(name, c->prefix, strlen(c->prefix)) != 0)
                 return;
         if (c->kind && (!kind || strcmp(kind, c->kind) != 0))
                 return;
@@ -50,32 +53,41 @@ cmp_str(const void *a, const void *b)
 }
 
 int
-net_links_list(const char *prefix, const char *kind, char ***ret, struct ctr_error **err)
+nls_links_collect(struct nls *nl, int master, const char *prefix, const char *kind, char ***ret,
+                  const char *what, struct ctr_error **err)
 {
-        _cleanup_(nls_freep) struct nls *nl = NULL;
-        struct collect c = { .prefix = prefix ? prefix : "", .kind = kind };
+        struct collect c = { .master = master, .prefix = prefix ? prefix : "", .kind = kind };
         struct nl_cache *cache = NULL;
         int r;
 
-        r = nls_open(-1, &nl, err);
-        if (r < 0)
-                return r;
         c.v = calloc(1, sizeof(char *));
         if (!c.v)
-                return ctr_error_sys(err, ENOMEM, "list links");
+                return ctr_error_sys(err, ENOMEM, "%s", what);
         nls_reset(nl);
         NLS_DUMP_RETRY(r, rtnl_link_alloc_cache(nl->sk, AF_UNSPEC, &cache));
         if (r < 0) {
                 net_strv_free(c.v);
-                return nls_error(nl, r, err, "list links");
+                return nls_error(nl, r, err, "%s", what);
         }
         nl_cache_foreach(cache, collect_link, &c);
         nl_cache_free(cache);
         if (c.r < 0) {
                 net_strv_free(c.v);
-                return ctr_error_sys(err, -c.r, "list links");
+                return ctr_error_sys(err, -c.r, "%s", what);
         }
         qsort(c.v, c.n, sizeof(char *), cmp_str);
         *ret = c.v;
         return 0;
+}
+
+int
+net_links_list(const char *prefix, const char *kind, char ***ret, struct ctr_error **err)
+{
+        _cleanup_(nls_freep) struct nls *nl = NULL;
+        int r;
+
+        r = nls_open(-1, &nl, err);
+        if (r < 0)
+                return r;
+        return nls_links_collect(nl, -1, prefix, kind, ret, "list links", err);
 }

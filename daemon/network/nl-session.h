@@ -51,6 +51,11 @@ int nls_socket_fd(void);
 /* One RTM_GETLINK by name (no dump, no cache). A missing link is -ENODEV
  * with *err untouched, so callers decide whether that is an error. */
 int nls_link_get(struct nls *s, const char *name, struct rtnl_link **ret, struct ctr_error **err);
+/* Names of the links (sorted, NULL-terminated, net_strv_free()) whose name
+ * starts with prefix, of kind (NULL: any) and, if master >= 0, ports of
+ * that ifindex. what names the operation in errors (links.c). */
+int nls_links_collect(struct nls *nl, int master, const char *prefix, const char *kind, char ***ret,
+                      const char *what, struct ctr_error **err);
 /* Sets IFF_UP on ifindex (name is for messages). */
 int nls_link_set_up(struct nls *s, int ifindex, const char *name, struct ctr_error **err);
 /* Deletes link ifindex, or link `name` when ifindex is 0; a link already

@@ -13,93 +13,32 @@
 
 #include "daemon/network/netns-internal.h"
 
-struct ports_scan {
-        int master;
-        const char *prefix;
-        const char *kind;
-        char **v;
-        size_t n;
-        int r;
-};
-
-static void
-scan_port(struct nl_object *obj, void *arg)
-{
-        struct rtnl_link *l = (struct rtnl_link *) obj;
-        struct ports_scan *s = arg;
-        const char *name = rtnl_link_get_name(l), *kind = rtnl_link_get_type(l);
-        char **v;
-
-        if (s->r < 0 || !name || rtnl_link_get_master(l) != s->master ||
-            strncmp(name, s->prefix, strlen(s->prefix)) != 0)
-                return;
-        if (s->kind && (!kind || strcmp(kind, s->kind) != 0))
-                return;
-        v = realloc(s->v, (s->n + 2) * sizeof(char *));
-        if (!v) {
-                s->r = -ENOMEM;
-                return;
-        }
-        s->v = v;
-        s->v[s->n] = strdup(name);
-        if (!s->v[s->n]) {
-                s->r = -ENOMEM;
-                return;
-        }
-        s->v[++s->n] = NULL;
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 int
 net_bridge_ports(const char *bridge, const char *prefix, const char *kind, char ***ret,
                  struct ctr_error **err)
 {
         _cleanup_(nls_freep) struct nls *nl = NULL;
-        struct ports_scan s = { .prefix = prefix ? prefix : "", .kind = kind };
+        _cleanup_free_ char *what = NULL;
         struct rtnl_link *br = NULL;
-        struct nl_cache *cache = NULL;
-        int r;
+        int master, r;
 
         if (!net_ifname_is_valid(bridge))
                 return ctr_error_msg(err, EINVAL, "invalid bridge name `%s`", bridge ? bridge : "");
-        s.v = calloc(1, sizeof(char *));
-        if (!s.v)
-                return ctr_error_sys(err, ENOMEM, "list ports of `%s`", bridge);
         r = nls_open(-1, &nl, err);
         if (r < 0)
-                goto fail;
+                return r;
         r = nls_link_get(nl, bridge, &br, err);
         if (r == -ENODEV) {
-                *ret = s.v; /* no bridge, no ports */
-                return 0;
+                *ret = calloc(1, sizeof(char *)); /* no bridge, no ports */
+                return *ret ? 0 : ctr_error_sys(err, ENOMEM, "list ports of `%s`", bridge);
         }
         if (r < 0)
-                goto fail;
-        s.master = rtnl_link_get_ifindex(br);
+                return r;
+        master = rtnl_link_get_ifindex(br);
         rtnl_link_put(br);
-        nls_reset(nl);
-        NLS_DUMP_RETRY(r, rtnl_link_alloc_cache(nl->sk, AF_UNSPEC, &cache));
-        if (r < 0) {
-                r = nls_error(nl, r, err, "list ports of `%s`", bridge);
-                goto fail;
-        }
-        nl_cache_foreach(cache, scan_port, &s);
-        nl_cache_free(cache);
-        if (s.r < 0) {
-                r = ctr_error_sys(err, -s.r, "list ports of `%s`", bridge);
-                goto fail;
-        }
-        qsort(s.v, s.n, sizeof(char *), cmp_str);
-        *ret = s.v;
-        return 0;
-fail:
-        net_strv_free(s.v);
-        return r;
+        if (asprintf(&what, "list ports of `%s`", bridge) < 0)
+                return ctr_error_sys(err, ENOMEM, "list ports of `%s`", bridge);
+        return nls_links_collect(nl, master, prefix, kind, ret, what, err);
 }
 
 struct addr_find {
