@@ -31,6 +31,25 @@ write_all(int fd, const void *data, size_t len)
 }
 
 int
+pwrite_all(int fd, const void *data, size_t len, off_t off)
+{
+        const char *p = data;
+
+        while (len > 0) {
+                ssize_t n = pwrite(fd, p, len, off);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += n;
+                off += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+int
 fsync_path(const char *path)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

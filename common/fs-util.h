@@ -31,6 +31,8 @@ int rm_rf(const char *path, struct ctr_error **err);
 /* write(2) until all of data is written, retrying on EINTR. Blocking fds
  * only. Returns 0 or -errno. */
 int write_all(int fd, const void *data, size_t len);
+/* pwrite(2) of all of data at off, retrying on EINTR. 0 or -errno. */
+int pwrite_all(int fd, const void *data, size_t len, off_t off);
 
 /* fsync a directory by path. */
 int fsync_path(const char *path);

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fs-util.h"
 #include "common/log.h"
 #include "daemon/image/archive-path.h"
 
@@ -192,25 +193,6 @@ open_parent(struct extract *x, const char *path, const char **ret_name)
         }
         *ret_name = p;
         return TAKE_FD(cur);
-}
-
-static int
-pwrite_all(int fd, const void *data, size_t len, off_t off)
-{
-        const char *p = data;
-
-        while (len > 0) {
-                ssize_t n = pwrite(fd, p, len, off);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += n;
-                off += n;
-                len -= (size_t) n;
-        }
-        return 0;
 }
 
 static int

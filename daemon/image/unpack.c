@@ -24,6 +24,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "common/fs-util.h"
 #include "common/log.h"
 #include "daemon/image/archive-path.h"
 #include "daemon/image/decompress.h"
@@ -297,25 +298,6 @@ apply_fd_meta(struct unpack *u, int fd, bool fresh, struct archive_entry *e, con
                         }
                         return unpack_error(err, errno, "entry `%s`: set xattr `%s`", path, xname);
                 }
-        }
-        return 0;
-}
-
-static int
-pwrite_all(int fd, const void *data, size_t len, off_t off)
-{
-        const char *p = data;
-
-        while (len > 0) {
-                ssize_t n = pwrite(fd, p, len, off);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += n;
-                off += n;
-                len -= (size_t) n;
         }
         return 0;
 }
