@@ -162,24 +162,6 @@ rd_error(struct layer_reader *r, int errnum, const char *fmt, ...)
         return ctr_error_msg(&r->err, errnum, "%s: %s", r->name, k < 0 ? "read failed" : msg);
 }
 
-/* ctr_error_sys() with strerror_r(): safe in worker threads. */
-static int _printf_(3, 4)
-sys_error(struct ctr_error **err, int errnum, const char *fmt, ...)
-{
-        _cleanup_free_ char *head = NULL;
-        char ebuf[128];
-        va_list ap;
-        int k;
-
-        if (errnum <= 0)
-                errnum = EIO;
-        va_start(ap, fmt);
-        k = vasprintf(&head, fmt, ap);
-        va_end(ap);
-        return ctr_error_msg(err, errnum, "%s: %s", k < 0 ? "layer" : head,
-                             strerror_r(errnum, ebuf, sizeof(ebuf)));
-}
-
 static bool
 stopped(struct layer_reader *r)
 {
@@ -201,7 +183,7 @@ rd_read(struct layer_reader *r, uint8_t *buf, size_t len)
                 n = read(r->fd, buf, len);
         while (n < 0 && errno == EINTR);
         if (n < 0)
-                return sys_error(&r->err, errno, "%s: read", r->name);
+                return ctr_error_sys(&r->err, errno, "%s: read", r->name);
         sha256_update(&r->blob_sha, buf, (size_t) n);
         r->blob_size += (uint64_t) n;
         if (n == 0)
@@ -670,9 +652,9 @@ layer_reader_start(const char *blob_path, const char *name, enum image_compressi
         /* O_NONBLOCK: a FIFO in its place must not hang the open. */
         r->fd = open(blob_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (r->fd < 0)
-                return sys_error(err, errno, "%s: open%s", name, blob_path_shown);
+                return ctr_error_sys(err, errno, "%s: open%s", name, blob_path_shown);
         if (fstat(r->fd, &st) < 0)
-                return sys_error(err, errno, "%s: stat%s", name, blob_path_shown);
+                return ctr_error_sys(err, errno, "%s: stat%s", name, blob_path_shown);
         if (S_ISDIR(st.st_mode))
                 return ctr_error_msg(err, EISDIR, "%s:%s is a directory, not a tar archive", name,
                                      blob_path_shown);
@@ -685,7 +667,7 @@ layer_reader_start(const char *blob_path, const char *name, enum image_compressi
                 n = pread(r->fd, head, sizeof(head), 0);
         while (n < 0 && errno == EINTR);
         if (n < 0)
-                return sys_error(err, errno, "%s: read%s", name, blob_path_shown);
+                return ctr_error_sys(err, errno, "%s: read%s", name, blob_path_shown);
         r->format = blob_format_sniff(head, (size_t) n);
         if (want != IMAGE_COMPRESSION_ANY && blob_format_compression(r->format) != want)
                 return ctr_error_msg(err, EINVAL, "%s: media type says %s but the blob is %s", name,
@@ -702,7 +684,7 @@ layer_reader_start(const char *blob_path, const char *name, enum image_compressi
 
         k = pthread_create(&r->thread, NULL, reader_thread, r);
         if (k != 0)
-                return sys_error(err, k, "%s: start the reader thread", name);
+                return ctr_error_sys(err, k, "%s: start the reader thread", name);
         r->started = true;
         *ret = TAKE_PTR(r);
         return 0;

@@ -83,24 +83,6 @@ archive_freep(struct archive **a)
                 archive_read_free(*a);
 }
 
-/* ctr_error_sys() with strerror_r(), safe in worker threads. */
-static int _printf_(3, 4)
-unpack_error(struct ctr_error **err, int errnum, const char *fmt, ...)
-{
-        _cleanup_free_ char *head = NULL;
-        char ebuf[128];
-        va_list ap;
-        int r;
-
-        if (errnum <= 0)
-                errnum = EIO;
-        va_start(ap, fmt);
-        r = vasprintf(&head, fmt, ap);
-        va_end(ap);
-        return ctr_error_msg(err, errnum, "%s: %s", r < 0 ? "unpack" : head,
-                             strerror_r(errnum, ebuf, sizeof(ebuf)));
-}
-
 /* openat2() below root_fd; path "" is the root itself. Returns fd or -errno. */
 static int
 resolve_in_root(int root_fd, const char *path, uint64_t flags)
@@ -149,15 +131,15 @@ open_parent(struct unpack *u, const char *parent, const char *entry, struct ctr_
         if (fd >= 0)
                 return fd;
         if (fd != -ENOENT)
-                return unpack_error(err, -fd, "entry `%s`: open parent `%s`", entry, parent);
+                return ctr_error_sys(err, -fd, "entry `%s`: open parent `%s`", entry, parent);
 
         /* Slow path: the archive did not list every directory. */
         prefix = strdup(parent);
         if (!prefix)
-                return unpack_error(err, ENOMEM, "entry `%s`", entry);
+                return ctr_error_sys(err, ENOMEM, "entry `%s`", entry);
         cur = resolve_in_root(u->root_fd, "", O_PATH | O_DIRECTORY);
         if (cur < 0)
-                return unpack_error(err, -cur, "open `%s`", "/");
+                return ctr_error_sys(err, -cur, "open `%s`", "/");
         for (char *s = prefix;; s++) {
                 char c = *s;
                 const char *comp;
@@ -171,14 +153,14 @@ open_parent(struct unpack *u, const char *parent, const char *entry, struct ctr_
                         comp = comp ? comp + 1 : prefix;
                         if (mkdirat(cur, comp, 0700) < 0) {
                                 if (errno != EEXIST)
-                                        return unpack_error(err, errno, "entry `%s`: create directory `%s`",
+                                        return ctr_error_sys(err, errno, "entry `%s`: create directory `%s`",
                                                             entry, prefix);
                         } else if (fchmodat(cur, comp, 0755, 0) < 0)
-                                return unpack_error(err, errno, "entry `%s`: chmod `%s`", entry, prefix);
+                                return ctr_error_sys(err, errno, "entry `%s`: chmod `%s`", entry, prefix);
                         fd = resolve_in_root(u->root_fd, prefix, O_PATH | O_DIRECTORY);
                 }
                 if (fd < 0)
-                        return unpack_error(err, -fd, "entry `%s`: open parent `%s`", entry, prefix);
+                        return ctr_error_sys(err, -fd, "entry `%s`: open parent `%s`", entry, prefix);
                 safe_close(cur);
                 cur = fd;
                 *s = c;
@@ -201,7 +183,7 @@ get_parent(struct unpack *u, const char *parent, const char *entry, struct ctr_e
         free(u->parent_path);
         u->parent_path = strdup(parent);
         if (!u->parent_path)
-                return unpack_error(err, ENOMEM, "entry `%s`", entry);
+                return ctr_error_sys(err, ENOMEM, "entry `%s`", entry);
         fd = open_parent(u, parent, entry, err);
         if (fd < 0)
                 return fd;
@@ -272,14 +254,14 @@ apply_fd_meta(struct unpack *u, int fd, bool fresh, struct archive_entry *e, con
         if (entry_owner(e, &uid, &gid) < 0)
                 return ctr_error_msg(err, ERANGE, "entry `%s`: invalid owner", path);
         if (fresh && fstat(fd, &st) < 0)
-                return unpack_error(err, errno, "entry `%s`: stat", path);
+                return ctr_error_sys(err, errno, "entry `%s`: stat", path);
         if (!fresh || st.st_uid != uid || st.st_gid != gid) {
                 if (fchown(fd, uid, gid) < 0 && (u->as_root || errno != EPERM))
-                        return unpack_error(err, errno, "entry `%s`: chown to %u:%u", path, uid, gid);
+                        return ctr_error_sys(err, errno, "entry `%s`: chown to %u:%u", path, uid, gid);
                 fresh = false; /* the mode bits may have changed too */
         }
         if ((!fresh || (st.st_mode & 07777) != mode) && fchmod(fd, mode) < 0)
-                return unpack_error(err, errno, "entry `%s`: chmod", path);
+                return ctr_error_sys(err, errno, "entry `%s`: chmod", path);
 
         if (archive_entry_xattr_reset(e) == 0)
                 return 0;
@@ -296,7 +278,7 @@ apply_fd_meta(struct unpack *u, int fd, bool fresh, struct archive_entry *e, con
                                 log_debug("entry `%s`: xattr `%s` not supported here", path, xname);
                                 continue;
                         }
-                        return unpack_error(err, errno, "entry `%s`: set xattr `%s`", path, xname);
+                        return ctr_error_sys(err, errno, "entry `%s`: set xattr `%s`", path, xname);
                 }
         }
         return 0;
@@ -323,11 +305,11 @@ unpack_file(struct unpack *u, struct archive *a, struct archive_entry *e, int pf
         if (fd < 0 && errno == EEXIST) {
                 r = make_room(u, pfd, name);
                 if (r < 0)
-                        return unpack_error(err, -r, "entry `%s`: replace existing entry", path);
+                        return ctr_error_sys(err, -r, "entry `%s`: replace existing entry", path);
                 fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         }
         if (fd < 0)
-                return unpack_error(err, errno, "entry `%s`: create file", path);
+                return ctr_error_sys(err, errno, "entry `%s`: create file", path);
         for (;;) {
                 const void *buf;
                 size_t len;
@@ -346,13 +328,13 @@ unpack_file(struct unpack *u, struct archive *a, struct archive_entry *e, int pf
                         return ctr_error_msg(err, EIO, "entry `%s`: invalid data offset", path);
                 r = pwrite_all(fd, buf, len, off);
                 if (r < 0)
-                        return unpack_error(err, -r, "entry `%s`: write", path);
+                        return ctr_error_sys(err, -r, "entry `%s`: write", path);
                 if (off + (int64_t) len > end)
                         end = off + (int64_t) len;
         }
         /* Only a sparse file ending in a hole is shorter than its size. */
         if (size > end && ftruncate(fd, size) < 0)
-                return unpack_error(err, errno, "entry `%s`: set size", path);
+                return ctr_error_sys(err, errno, "entry `%s`: set size", path);
         if (size > 0)
                 u->size += (uint64_t) size;
         r = apply_fd_meta(u, fd, true, e, path, err);
@@ -360,7 +342,7 @@ unpack_file(struct unpack *u, struct archive *a, struct archive_entry *e, int pf
                 return r;
         entry_times(e, ts);
         if (futimens(fd, ts) < 0)
-                return unpack_error(err, errno, "entry `%s`: set times", path);
+                return ctr_error_sys(err, errno, "entry `%s`: set times", path);
         /* Start writing it to disk now (no wait): the syncfs() at the end
          * then waits only for the tail, instead of the disk starting on the
          * whole layer only once everything is unpacked. Measured on a 370 MB
@@ -400,31 +382,31 @@ unpack_dir(struct unpack *u, struct archive_entry *e, int pfd, const char *name,
                 if (mkdirat(pfd, name, 0700) < 0) {
                         struct stat st;
                         if (errno != EEXIST)
-                                return unpack_error(err, errno, "entry `%s`: create directory", path);
+                                return ctr_error_sys(err, errno, "entry `%s`: create directory", path);
                         if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                                return unpack_error(err, errno, "entry `%s`: stat", path);
+                                return ctr_error_sys(err, errno, "entry `%s`: stat", path);
                         /* A symlink or file in the way is replaced, never followed. */
                         if (!S_ISDIR(st.st_mode)) {
                                 r = make_room(u, pfd, name);
                                 if (r < 0)
-                                        return unpack_error(err, -r, "entry `%s`: replace existing entry", path);
+                                        return ctr_error_sys(err, -r, "entry `%s`: replace existing entry", path);
                                 if (mkdirat(pfd, name, 0700) < 0)
-                                        return unpack_error(err, errno, "entry `%s`: create directory", path);
+                                        return ctr_error_sys(err, errno, "entry `%s`: create directory", path);
                         }
                 }
                 fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (fd < 0)
-                        return unpack_error(err, errno, "entry `%s`: open directory", path);
+                        return ctr_error_sys(err, errno, "entry `%s`: open directory", path);
         } else {
                 fd = resolve_in_root(u->root_fd, "", O_RDONLY | O_DIRECTORY);
                 if (fd < 0)
-                        return unpack_error(err, -fd, "entry `.`: open directory");
+                        return ctr_error_sys(err, -fd, "entry `.`: open directory");
         }
         r = apply_fd_meta(u, fd, false, e, *path ? path : ".", err);
         if (r < 0)
                 return r;
         if (remember_dir_time(u, path, e) < 0)
-                return unpack_error(err, ENOMEM, "entry `%s`", path);
+                return ctr_error_sys(err, ENOMEM, "entry `%s`", path);
         return 0;
 }
 
@@ -440,10 +422,10 @@ apply_node_meta(struct unpack *u, struct archive_entry *e, int pfd, const char *
         if (entry_owner(e, &uid, &gid) < 0)
                 return ctr_error_msg(err, ERANGE, "entry `%s`: invalid owner", path);
         if (fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 && (u->as_root || errno != EPERM))
-                return unpack_error(err, errno, "entry `%s`: chown", path);
+                return ctr_error_sys(err, errno, "entry `%s`: chown", path);
         entry_times(e, ts);
         if (utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
-                return unpack_error(err, errno, "entry `%s`: set times", path);
+                return ctr_error_sys(err, errno, "entry `%s`: set times", path);
         return 0;
 }
 
@@ -459,12 +441,12 @@ unpack_symlink(struct unpack *u, struct archive_entry *e, int pfd, const char *n
                 return ctr_error_msg(err, EINVAL, "entry `%s`: invalid symlink target", path);
         if (symlinkat(target, pfd, name) < 0) {
                 if (errno != EEXIST)
-                        return unpack_error(err, errno, "entry `%s`: create symlink", path);
+                        return ctr_error_sys(err, errno, "entry `%s`: create symlink", path);
                 r = make_room(u, pfd, name);
                 if (r < 0)
-                        return unpack_error(err, -r, "entry `%s`: replace existing entry", path);
+                        return ctr_error_sys(err, -r, "entry `%s`: replace existing entry", path);
                 if (symlinkat(target, pfd, name) < 0)
-                        return unpack_error(err, errno, "entry `%s`: create symlink", path);
+                        return ctr_error_sys(err, errno, "entry `%s`: create symlink", path);
         }
         return apply_node_meta(u, e, pfd, name, path, err);
 }
@@ -501,21 +483,21 @@ unpack_node(struct unpack *u, struct archive_entry *e, int pfd, const char *name
 
         r = make_node(u, pfd, name, type | 0600, dev);
         if (r < 0)
-                return unpack_error(err, -r, "entry `%s`: create %s", path,
+                return ctr_error_sys(err, -r, "entry `%s`: create %s", path,
                                     type == AE_IFIFO ? "fifo" : "device node");
         if (entry_owner(e, &uid, &gid) < 0)
                 return ctr_error_msg(err, ERANGE, "entry `%s`: invalid owner", path);
         if (fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 && (u->as_root || errno != EPERM))
-                return unpack_error(err, errno, "entry `%s`: chown", path);
+                return ctr_error_sys(err, errno, "entry `%s`: chown", path);
         /* Follows a symlink in theory, but we just created a node here and
          * nothing else writes into the tree. */
         if (fchmodat(pfd, name, archive_entry_perm(e) & 07777, 0) < 0)
-                return unpack_error(err, errno, "entry `%s`: chmod", path);
+                return ctr_error_sys(err, errno, "entry `%s`: chmod", path);
         {
                 struct timespec ts[2];
                 entry_times(e, ts);
                 if (utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
-                        return unpack_error(err, errno, "entry `%s`: set times", path);
+                        return ctr_error_sys(err, errno, "entry `%s`: set times", path);
         }
         return 0;
 }
@@ -538,25 +520,25 @@ unpack_hardlink(struct unpack *u, struct archive_entry *e, int pfd, const char *
         /* Resolved like every other path: inside the layer, or not at all. */
         tfd = resolve_in_root(u->root_fd, target, O_PATH | O_NOFOLLOW);
         if (tfd < 0)
-                return unpack_error(err, -tfd, "entry `%s`: hardlink target `%s`", path, target);
+                return ctr_error_sys(err, -tfd, "entry `%s`: hardlink target `%s`", path, target);
         if (fstat(tfd, &st) < 0)
-                return unpack_error(err, errno, "entry `%s`: stat hardlink target `%s`", path, target);
+                return ctr_error_sys(err, errno, "entry `%s`: stat hardlink target `%s`", path, target);
         if (!S_ISREG(st.st_mode))
                 return ctr_error_msg(err, EINVAL, "entry `%s`: hardlink target `%s` is not a regular file",
                                      path, target);
         r = make_room(u, pfd, name);
         if (r < 0)
-                return unpack_error(err, -r, "entry `%s`: replace existing entry", path);
+                return ctr_error_sys(err, -r, "entry `%s`: replace existing entry", path);
         if (linkat(tfd, "", pfd, name, AT_EMPTY_PATH) == 0)
                 return 0;
         if (errno != ENOENT && errno != EPERM)
-                return unpack_error(err, errno, "entry `%s`: link to `%s`", path, target);
+                return ctr_error_sys(err, errno, "entry `%s`: link to `%s`", path, target);
         /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; without it go through
          * our own fd's /proc link, which names the inode already resolved
          * inside the root. */
         snprintf(proc, sizeof(proc), "/proc/self/fd/%d", tfd);
         if (linkat(AT_FDCWD, proc, pfd, name, AT_SYMLINK_FOLLOW) < 0)
-                return unpack_error(err, errno, "entry `%s`: link to `%s`", path, target);
+                return ctr_error_sys(err, errno, "entry `%s`: link to `%s`", path, target);
         return 0;
 }
 
@@ -572,11 +554,11 @@ unpack_whiteout(struct unpack *u, struct archive_entry *e, int pfd, const char *
 
         r = make_node(u, pfd, target, S_IFCHR | 0000, makedev(0, 0));
         if (r < 0)
-                return unpack_error(err, -r, "entry `%s`: create whiteout for `%s`", path, target);
+                return ctr_error_sys(err, -r, "entry `%s`: create whiteout for `%s`", path, target);
         if (entry_owner(e, &uid, &gid) < 0)
                 return ctr_error_msg(err, ERANGE, "entry `%s`: invalid owner", path);
         if (fchownat(pfd, target, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 && (u->as_root || errno != EPERM))
-                return unpack_error(err, errno, "entry `%s`: chown", path);
+                return ctr_error_sys(err, errno, "entry `%s`: chown", path);
         return 0;
 }
 
@@ -587,9 +569,9 @@ unpack_opaque(int pfd, const char *path, struct ctr_error **err)
         _cleanup_close_ int fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
         if (fd < 0)
-                return unpack_error(err, errno, "entry `%s`: open directory", path);
+                return ctr_error_sys(err, errno, "entry `%s`: open directory", path);
         if (fsetxattr(fd, OVERLAY_OPAQUE_XATTR, "y", 1, 0) < 0)
-                return unpack_error(err, errno, "entry `%s`: set %s", path, OVERLAY_OPAQUE_XATTR);
+                return ctr_error_sys(err, errno, "entry `%s`: set %s", path, OVERLAY_OPAQUE_XATTR);
         return 0;
 }
 
@@ -778,7 +760,7 @@ image_unpack_layer(const char *blob_path, const char *dest_dir,
 
         u->root_fd = open(dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (u->root_fd < 0)
-                return unpack_error(err, errno, "open `%s`", dest_dir);
+                return ctr_error_sys(err, errno, "open `%s`", dest_dir);
         r = layer_reader_start(blob_path, name, expect ? expect->compression : IMAGE_COMPRESSION_ANY,
                                progress, userdata, &u->reader, err);
         if (r < 0)
@@ -786,7 +768,7 @@ image_unpack_layer(const char *blob_path, const char *dest_dir,
 
         a = archive_read_new();
         if (!a)
-                return unpack_fail(u, unpack_error(err, ENOMEM, "unpack `%s`", blob_path), err);
+                return unpack_fail(u, ctr_error_sys(err, ENOMEM, "unpack `%s`", blob_path), err);
         /* tar (ustar, pax, gnutar, v7) only; decompression is the reader's. */
         if (archive_read_support_format_tar(a) != ARCHIVE_OK)
                 return unpack_fail(u, ctr_error_msg(err, EIO, "libarchive: %s",
@@ -836,7 +818,7 @@ image_unpack_layer(const char *blob_path, const char *dest_dir,
         /* The store commits the layer right after this; make the tree
          * durable first, here in the worker. */
         if (syncfs(u->root_fd) < 0)
-                return unpack_error(err, errno, "sync `%s`", dest_dir);
+                return ctr_error_sys(err, errno, "sync `%s`", dest_dir);
         if (ret)
                 *ret = res;
         return 0;
