@@ -78,3 +78,24 @@ bench_cleanup() {
                 rm -rf --one-file-system "$B"
         fi
 }
+
+# bench_free_subnet: prints a random 10.2xx.y.0/24 that no address or
+# route of this host overlaps (for a private bridge), or fails.
+bench_free_subnet() {
+        python3 -c '
+import ipaddress, random, subprocess
+used = []
+for cmd in (["ip", "-4", "-o", "addr", "show"], ["ip", "-4", "route", "show"]):
+    for line in subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines():
+        for w in line.split():
+            try:
+                used.append(ipaddress.ip_network(w, strict=False))
+            except ValueError:
+                pass
+for _ in range(1000):
+    n = ipaddress.ip_network("10.%d.%d.0/24" % (random.randint(200, 249), random.randint(0, 255)))
+    if not any(n.overlaps(u) for u in used if u.prefixlen > 0):
+        print(n)
+        break
+'
+}

@@ -29,3 +29,19 @@ EXTRA_DIST += bench/net.sh
 bench-net: all
 	CONTAINERCTL_BUILDDIR=$(abs_top_builddir) $(top_srcdir)/bench/net.sh --json $(abs_top_builddir)/bench-net.json
 .PHONY: bench-net
+
+# Stats benchmark (issue 6): daemon CPU and RSS while streaming stats for
+# 100 running containers at 1 s, and the latency of update/pause/unpause.
+EXTRA_DIST += bench/stats.sh
+
+bench-stats: all
+	CONTAINERCTL_BUILDDIR=$(abs_top_builddir) $(top_srcdir)/bench/stats.sh --json $(abs_top_builddir)/bench-stats.json
+.PHONY: bench-stats
+
+# Security benchmark (issue 7): start latency with the default seccomp
+# profile against --security-opt seccomp=unconfined; target under 2 ms.
+EXTRA_DIST += bench/start-secure.sh
+
+bench-start-secure: all
+	CONTAINERCTL_BUILDDIR=$(abs_top_builddir) $(top_srcdir)/bench/start-secure.sh
+.PHONY: bench-start-secure

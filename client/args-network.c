@@ -275,6 +275,7 @@ ifname_is_valid(const char *s)
 enum {
         OPT_SUBNET = 0x100,
         OPT_BRIDGE,
+        OPT_MASQUERADE,
 };
 
 int
@@ -284,6 +285,7 @@ args_parse_network_create(int argc, char **argv, struct args_network_create *ret
         static const struct option options[] = {
                 { "subnet", required_argument, NULL, OPT_SUBNET },
                 { "bridge", required_argument, NULL, OPT_BRIDGE },
+                { "masquerade", no_argument, NULL, OPT_MASQUERADE },
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
@@ -309,6 +311,9 @@ args_parse_network_create(int argc, char **argv, struct args_network_create *ret
                                                      "characters, no '/', ':' or spaces)",
                                                      argv[0], optarg);
                         o.bridge = optarg;
+                        break;
+                case OPT_MASQUERADE:
+                        o.masquerade = true;
                         break;
                 case 'h':
                         return 1;

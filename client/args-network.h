@@ -70,6 +70,7 @@ struct args_network_create {
         const char *name;   /* borrowed from argv */
         const char *subnet; /* borrowed */
         const char *bridge; /* borrowed; NULL: the daemon picks "ctl-" + NAME */
+        bool masquerade;    /* outbound NAT (--masquerade) */
 };
 
 /* Returns 0, 1 for --help, -EINVAL with *err. */

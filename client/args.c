@@ -9,8 +9,10 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client/args.h"
+#include "client/args-resources.h"
 #include "common/macros.h"
 #include "common/parse.h"
 
@@ -30,7 +32,7 @@ args_parse_mount(const char *spec, struct mount_spec *ret, struct ctr_error **er
         _cleanup_free_ char *copy = NULL;
         char *parts[3] = {};
         size_t n = 0;
-        bool readonly = false;
+        bool readonly = false, idmap = false;
         char *p, *src, *dst;
 
         copy = strdup(spec);
@@ -65,18 +67,28 @@ args_parse_mount(const char *spec, struct mount_spec *ret, struct ctr_error **er
                 return ctr_error_msg(err, EINVAL,
                                      "invalid volume spec '%s': destination '%s' must be an absolute path",
                                      spec, dst);
-        if (n == 3) {
-                if (strcmp(parts[2], "ro") == 0)
+        /* Options, comma-separated: ro|rw, idmap (with --userns auto: the
+         * container's root owns what host root owns, as Podman's idmap). */
+        for (char *o = n == 3 ? parts[2] : NULL, *next; o; o = next) {
+                next = strchr(o, ',');
+                if (next)
+                        *next++ = '\0';
+                if (strcmp(o, "ro") == 0)
                         readonly = true;
-                else if (strcmp(parts[2], "rw") != 0)
+                else if (strcmp(o, "rw") == 0)
+                        readonly = false;
+                else if (strcmp(o, "idmap") == 0)
+                        idmap = true;
+                else
                         return ctr_error_msg(err, EINVAL,
-                                             "invalid volume spec '%s': unknown mode '%s' (ro or rw)",
-                                             spec, parts[2]);
+                                             "invalid volume spec '%s': unknown option '%s' "
+                                             "(ro, rw or idmap)", spec, o);
         }
 
         ret->source = strdup(src);
         ret->destination = strdup(dst);
         ret->readonly = readonly;
+        ret->idmap = idmap;
         if (!ret->source || !ret->destination) {
                 mount_spec_done(ret);
                 return -ENOMEM;
@@ -99,6 +111,8 @@ create_opts_done(struct create_opts *o)
         json_decref(o->labels);
         free(o->ports);
         free(o->network_aliases);
+        json_decref(o->limits);
+        json_decref(o->security);
         *o = (struct create_opts) {};
 }
 
@@ -328,6 +342,7 @@ enum {
         OPT_NO_TRUNC,
         OPT_NETWORK,
         OPT_NETWORK_ALIAS,
+        OPT_USERNS,
 };
 
 int
@@ -354,15 +369,19 @@ args_parse_create(int argc, char **argv, bool allow_detach, struct create_opts *
                 { "net", required_argument, NULL, OPT_NETWORK },
                 { "publish", required_argument, NULL, 'p' },
                 { "network-alias", required_argument, NULL, OPT_NETWORK_ALIAS },
+                { "userns", required_argument, NULL, OPT_USERNS },
+                ARGS_RESOURCE_LONG_OPTIONS,
+                ARGS_SECURITY_LONG_OPTIONS,
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
         struct create_opts o = {};
+        long host_cpus = sysconf(_SC_NPROCESSORS_ONLN);
         int c, r;
 
         optind = 0; /* full re-initialisation (glibc), tests parse repeatedly */
         opterr = 0;
-        while ((c = getopt_long(argc, argv, allow_detach ? "+:de:w:u:v:l:p:ith" : "+:e:w:u:v:l:p:ith",
+        while ((c = getopt_long(argc, argv, allow_detach ? "+:de:w:u:v:l:p:m:c:ith" : "+:e:w:u:v:l:p:m:c:ith",
                                 options, NULL)) >= 0) {
                 r = 0;
                 switch (c) {
@@ -430,11 +449,21 @@ args_parse_create(int argc, char **argv, bool allow_detach, struct create_opts *
                 case OPT_NETWORK_ALIAS:
                         r = add_network_alias(&o, optarg, err);
                         break;
+                case OPT_USERNS:
+                        if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "host") != 0)
+                                r = ctr_error_msg(err, EINVAL, "invalid --userns '%s' (auto or host)", optarg);
+                        o.userns = optarg;
+                        break;
                 case 'h':
                         create_opts_done(&o);
                         return 1;
                 default:
-                        r = args_option_error(argv, c, err);
+                        if (args_is_resource_opt(c))
+                                r = args_resource_opt(&o.limits, c, optarg, host_cpus, err);
+                        else if (args_is_security_opt(c))
+                                r = args_security_opt(&o.security, c, optarg, err);
+                        else
+                                r = args_option_error(argv, c, err);
                         break;
                 }
                 if (r < 0) {
@@ -445,6 +474,8 @@ args_parse_create(int argc, char **argv, bool allow_detach, struct create_opts *
 
         /* After all options: -p may come before --network none. */
         r = args_check_network_options(o.network, o.n_ports, o.n_network_aliases, err);
+        if (r >= 0)
+                r = args_resource_check(o.limits, err);
         if (r < 0) {
                 create_opts_done(&o);
                 return r;
@@ -507,6 +538,12 @@ create_opts_to_params(const struct create_opts *o, struct ctr_error **err)
                 goto oom;
         if (o->network && json_object_set_new(params, "network", json_string(o->network)) < 0)
                 goto oom;
+        if (o->limits && json_object_set(params, "limits", o->limits) < 0)
+                goto oom;
+        if (o->security && json_object_set(params, "security", o->security) < 0)
+                goto oom;
+        if (o->userns && json_object_set_new(params, "userns", json_string(o->userns)) < 0)
+                goto oom;
         if (o->n_ports > 0 &&
             json_object_set_new(params, "ports", publish_specs_to_json(o->ports, o->n_ports)) < 0)
                 goto oom;
@@ -556,6 +593,9 @@ create_opts_to_params(const struct create_opts *o, struct ctr_error **err)
                         m = json_pack("{s:s, s:s, s:b}", "source", resolved, "destination",
                                       o->mounts[i].destination, "readonly",
                                       (int) o->mounts[i].readonly);
+                        /* Only when given: older daemons reject unknown keys. */
+                        if (m && o->mounts[i].idmap)
+                                json_object_set_new(m, "idmap", json_true());
                         if (!m || json_array_append_new(a, m) < 0)
                                 return ctr_error_msg(err, EINVAL, "volume '%s:%s' is not valid UTF-8",
                                                      o->mounts[i].source,

@@ -10,12 +10,14 @@
 #include <stdint.h>
 
 #include "client/args-network.h"
+#include "client/args-security.h"
 #include "common/error.h"
 
 struct mount_spec {
         char *source;      /* as given; made absolute by create_opts_to_params() */
         char *destination; /* absolute */
         bool readonly;
+        bool idmap;        /* ":idmap": mapped through the container's user namespace */
 };
 
 struct create_opts {
@@ -41,6 +43,9 @@ struct create_opts {
         size_t n_ports;
         const char **network_aliases; /* --network-alias (owned array of borrowed strings) */
         size_t n_network_aliases;
+        json_t *limits;      /* the limit flags (args-resources.h), owned; NULL: none */
+        json_t *security;    /* the security flags (args-security.h), owned; NULL: none */
+        const char *userns;  /* --userns auto|host, borrowed; NULL: the daemon's default */
         const char *image;   /* borrowed */
         char **command;      /* borrowed slice of argv, NULL-terminated */
         size_t n_command;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "client/args.h"
 #include "client/client.h"
@@ -178,6 +179,55 @@ client_call_once(struct client *cl, const char *method, json_t *params, json_t *
                 return r;
         }
         return reply_result(&reply, ret_result);
+}
+
+int
+client_next_notification(struct client *cl, struct proto_reply *ret)
+{
+        struct conn *c = cl->conn;
+
+        if (!c)
+                return -ENOTCONN;
+        for (;;) {
+                _cleanup_free_ char *line = NULL, *msg = NULL;
+                char buf[65536];
+                size_t len;
+                ssize_t n;
+                int r;
+
+                r = proto_line_buffer_take(&c->buf, &line, &len);
+                if (r < 0) {
+                        fprintf(stderr, "Error: read from containerctld: %s\n", strerror(-r));
+                        return r;
+                }
+                if (r > 0) {
+                        r = proto_reply_decode(line, len, ret, &msg);
+                        if (r < 0) {
+                                fprintf(stderr, "Error: bad line from containerctld: %s\n",
+                                        msg ? msg : strerror(-r));
+                                return r;
+                        }
+                        if (ret->method)
+                                return 1;
+                        proto_reply_clear(ret);
+                        continue;
+                }
+                do
+                        n = read(c->fd, buf, sizeof(buf));
+                while (n < 0 && errno == EINTR);
+                if (n < 0) {
+                        r = -errno;
+                        fprintf(stderr, "Error: read from containerctld: %s\n", strerror(-r));
+                        return r;
+                }
+                if (n == 0)
+                        return 0;
+                r = proto_line_buffer_feed(&c->buf, buf, (size_t) n);
+                if (r < 0) {
+                        fprintf(stderr, "Error: read from containerctld: %s\n", strerror(-r));
+                        return r;
+                }
+        }
 }
 
 void

@@ -50,6 +50,11 @@ int client_call_checked(struct client *cl, const char *method, json_t *params,
 /* client_call() on a new connection of its own, closed after: for a call
  * after a stream, when cl's connection carries frames. */
 int client_call_once(struct client *cl, const char *method, json_t *params, json_t **ret_result);
+/* After a reply that turned cl's connection into a stream of notification
+ * lines (events.subscribe): waits for the next notification. Returns 1
+ * with *ret (caller clears it), 0 at EOF, or -errno after printing the
+ * error. Anything that is not a notification is skipped. */
+int client_next_notification(struct client *cl, struct proto_reply *ret);
 
 /* What client_call_each() does with each success (NULL: prints the target). */
 typedef void (*client_each_fn)(const char *target, json_t *result, void *userdata);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "client/args.h"
+#include "client/args-resources.h"
 #include "client/commands.h"
 #include "client/console.h"
 #include "client/format.h"
@@ -42,9 +43,14 @@ print_run_help(const char *cmd)
                "  -p, --publish [IP:][HOSTPORT:]CTRPORT[/tcp|udp]  publish a container port\n"
                "                           on the host (repeatable; bridge networks only)\n"
                "      --network-alias NAME another name other containers on the network\n"
-               "                           reach this one by (repeatable)\n",
+               "                           reach this one by (repeatable)\n"
+               "      --userns auto|host   auto: its own user namespace, root inside is an\n"
+               "                           unprivileged host uid (default: host)\n"
+               "\nResource limits:\n%s"
+               "\nSecurity:\n%s",
                cmd,
-               strcmp(cmd, "run") == 0 ? "  -d, --detach             run in the background, print the id\n" : "");
+               strcmp(cmd, "run") == 0 ? "  -d, --detach             run in the background, print the id\n" : "",
+               args_resource_help, args_security_help);
         return 0;
 }
 
@@ -358,7 +364,7 @@ ps_row(struct table *t, json_t *ctr, int64_t now)
         char short_id[ID_SHORT_LEN + 1] = "", cmd[256] = "", cmd_cut[128], quoted[140];
         char status[96], created[64];
         _cleanup_free_ char *ports = NULL;
-        bool running;
+        bool running, paused;
         json_t *arg;
         size_t i, len = 0;
 
@@ -379,14 +385,19 @@ ps_row(struct table *t, json_t *ctr, int64_t now)
         }
         format_truncate(cmd, 30, cmd_cut, sizeof(cmd_cut));
         snprintf(quoted, sizeof(quoted), "\"%s\"", cmd_cut);
-        format_status(json_str(ctr, "state"), json_str(ctr, "started_at"),
+        paused = json_str(ctr, "state") && strcmp(json_str(ctr, "state"), "paused") == 0;
+        format_status(paused ? "running" : json_str(ctr, "state"), json_str(ctr, "started_at"),
                       json_str(ctr, "finished_at"),
                       json_integer_value(json_object_get(ctr, "exit_code")), now, status,
                       sizeof(status));
+        /* Docker's "Up 3 minutes (Paused)". */
+        if (paused)
+                snprintf(status + strlen(status), sizeof(status) - strlen(status), " (Paused)");
         format_ago(json_str(ctr, "created"), now, created, sizeof(created));
         /* As docker ps: the ports a running container has bound; those of
          * any other are only asked for (inspect shows them). */
-        running = json_str(ctr, "state") && strcmp(json_str(ctr, "state"), "running") == 0;
+        running = paused ||
+                  (json_str(ctr, "state") && strcmp(json_str(ctr, "state"), "running") == 0);
         ports = format_ports(running ? json_object_get(ctr, "ports") : NULL);
         if (!ports)
                 return -ENOMEM;

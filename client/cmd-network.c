@@ -21,7 +21,7 @@ network_create(struct client *cl, int argc, char **argv)
         if (r != 0)
                 return parse_exit(r, err,
                                   "Usage: containerctl network create --subnet CIDR "
-                                  "[--bridge NAME] NAME\n\n"
+                                  "[--bridge NAME] [--masquerade] NAME\n\n"
                                   "Create a bridge network. Containers join it with "
                                   "run --network NAME.\n\n"
                                   "Options:\n"
@@ -30,8 +30,13 @@ network_create(struct client *cl, int argc, char **argv)
                                   "                      on the bridge, is its first address)\n"
                                   "      --bridge NAME   the bridge's interface name (default: "
                                   "ctl-NAME, cut to 15\n"
-                                  "                      characters)\n");
+                                  "                      characters)\n"
+                                  "      --masquerade    outbound access: containers reach "
+                                  "beyond the host\n"
+                                  "                      through its address (NAT, nftables)\n");
         params = json_pack("{s:s, s:s}", "name", o.name, "subnet", o.subnet);
+        if (params && o.masquerade && json_object_set_new(params, "masquerade", json_true()) < 0)
+                return usage_error("%s: out of memory", argv[0]);
         if (!params || (o.bridge && json_object_set_new(params, "bridge", json_string(o.bridge)) < 0))
                 return usage_error("%s: arguments are not valid UTF-8", argv[0]);
         if (client_call(cl, "network.create", params, &result) < 0)
@@ -99,7 +104,7 @@ int
 cmd_network(struct client *cl, int argc, char **argv)
 {
         static const struct command subs[] = {
-                { "create", network_create, "create --subnet CIDR [--bridge NAME] NAME",
+                { "create", network_create, "create --subnet CIDR [--bridge NAME] [--masquerade] NAME",
                   "create a bridge network" },
                 { "list", network_list, "list, ls [-q] [--json]", "list networks" },
                 { "ls", network_list, NULL, NULL },

@@ -34,6 +34,13 @@ int cmd_wait(struct client *cl, int argc, char **argv);
 int cmd_attach(struct client *cl, int argc, char **argv);
 int cmd_logs(struct client *cl, int argc, char **argv);
 int cmd_exec(struct client *cl, int argc, char **argv);
+/* client/cmd-resources.c */
+int cmd_stats(struct client *cl, int argc, char **argv);
+int cmd_update(struct client *cl, int argc, char **argv);
+int cmd_pause(struct client *cl, int argc, char **argv);
+int cmd_unpause(struct client *cl, int argc, char **argv);
+/* client/cmd-events.c */
+int cmd_events(struct client *cl, int argc, char **argv);
 
 int cmd_image(struct client *cl, int argc, char **argv);
 int cmd_images(struct client *cl, int argc, char **argv);

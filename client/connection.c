@@ -41,6 +41,13 @@ conn_open(const char *path, struct conn **ret, struct ctr_error **err)
         if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
                 int e = errno;
 
+                /* The socket is 0660 root:containerctl: say what to do. */
+                if (e == EACCES)
+                        return ctr_error_msg(err, e,
+                                             "permission denied connecting to containerctld at %s: "
+                                             "only root and members of group containerctl (or "
+                                             "containerctl-admin) may use it",
+                                             path);
                 return ctr_error_msg(err, e,
                                      "cannot connect to containerctld at %s: %s (is the daemon running?)",
                                      path, strerror(e));
@@ -83,6 +90,25 @@ conn_fill(struct conn *c, struct ctr_error **err)
 }
 
 /* The first bytes go with the fds in one sendmsg, the rest as usual. */
+/* write_all() for the socket, without SIGPIPE: a daemon that closed on
+ * us is an error to report (and its last line may still be read), not a
+ * reason to die. */
+static int
+send_all(int fd, const char *buf, size_t len)
+{
+        while (len > 0) {
+                ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                buf += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
 static int
 send_with_fds(int fd, const char *buf, size_t len, const int *fds, size_t nfds)
 {
@@ -107,7 +133,7 @@ send_with_fds(int fd, const char *buf, size_t len, const int *fds, size_t nfds)
         while (n < 0 && errno == EINTR);
         if (n < 0)
                 return -errno;
-        return write_all(fd, buf + n, len - (size_t) n);
+        return send_all(fd, buf + n, len - (size_t) n);
 }
 
 int
@@ -122,10 +148,13 @@ conn_call(struct conn *c, const char *method, json_t *params, conn_notify_fn not
         if (!line)
                 return ctr_error_msg(err, ENOMEM, "cannot encode request %s", method);
         r = c->n_pass_fds > 0 ? send_with_fds(c->fd, line, strlen(line), c->pass_fds, c->n_pass_fds)
-                              : write_all(c->fd, line, strlen(line));
+                              : send_all(c->fd, line, strlen(line));
         c->pass_fds = NULL;
         c->n_pass_fds = 0;
-        if (r < 0)
+        /* A daemon that refuses us at connect writes one error line and
+         * closes: our write then fails (EPIPE, no SIGPIPE: send_all), but
+         * its line is there to read. */
+        if (r < 0 && r != -EPIPE && r != -ECONNRESET)
                 return ctr_error_sys(err, -r, "send %s to containerctld", method);
 
         for (;;) {

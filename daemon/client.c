@@ -38,6 +38,7 @@ struct client {
         int line_fds[CLIENT_MAX_FDS]; /* those of the line being handled */
         size_t n_line_fds;
         struct ucred cred;
+        enum authz_role role;
         char peer_name[48];
         unsigned inflight;
         client_line_fn on_line;
@@ -108,6 +109,12 @@ uid_t
 client_peer_uid(const struct client *c)
 {
         return c->cred.uid;
+}
+
+enum authz_role
+client_peer_role(const struct client *c)
+{
+        return c->role;
 }
 
 pid_t
@@ -369,7 +376,7 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 
 struct client *
 client_new(struct server *s, struct event_base *base, int fd, const struct ucred *cred,
-           client_line_fn on_line, void *userdata)
+           enum authz_role role, client_line_fn on_line, void *userdata)
 {
         struct client *c = calloc(1, sizeof(*c));
 
@@ -378,6 +385,7 @@ client_new(struct server *s, struct event_base *base, int fd, const struct ucred
         c->refs = 1; /* the server's */
         c->server = s;
         c->cred = *cred;
+        c->role = role;
         c->on_line = on_line;
         c->userdata = userdata;
         snprintf(c->peer_name, sizeof(c->peer_name), "uid=%u pid=%d", (unsigned) cred->uid,

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "common/macros.h"
+#include "daemon/authz.h"
 
 struct client;
 struct server;
@@ -30,6 +31,8 @@ DEFINE_FREEP(struct client, client_unref)
 /* True once the connection is closed or handed away; writes are dropped. */
 bool client_is_dead(const struct client *c);
 uid_t client_peer_uid(const struct client *c);
+/* The role the peer got at accept (daemon/authz.h). */
+enum authz_role client_peer_role(const struct client *c);
 pid_t client_peer_pid(const struct client *c);
 /* Short name for logs: "uid=0 pid=123". */
 const char *client_peer_name(const struct client *c);

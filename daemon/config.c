@@ -10,6 +10,7 @@
 
 #include "common/fs-util.h"
 #include "common/log.h"
+#include "daemon/authz.h"
 #include "common/parse.h"
 #include "daemon/network/network.h"
 
@@ -29,9 +30,12 @@ daemon_config_init(struct daemon_config *c)
                 .log_max_files = DAEMON_DEFAULT_LOG_MAX_FILES,
                 .bridge = strdup(DAEMON_DEFAULT_BRIDGE),
                 .subnet = strdup(DAEMON_DEFAULT_SUBNET),
+                .seccomp_profile = strdup(DAEMON_DEFAULT_SECCOMP_PROFILE),
+                .admin_group = strdup(AUTHZ_DEFAULT_ADMIN_GROUP),
+                .user_group = strdup(AUTHZ_DEFAULT_USER_GROUP),
         };
         if (!c->socket_path || !c->root || !c->run_root || !c->cgroup_parent || !c->bridge ||
-            !c->subnet) {
+            !c->subnet || !c->seccomp_profile || !c->admin_group || !c->user_group) {
                 daemon_config_clear(c);
                 return -ENOMEM;
         }
@@ -47,6 +51,14 @@ daemon_config_clear(struct daemon_config *c)
         free(c->cgroup_parent);
         free(c->bridge);
         free(c->subnet);
+        free(c->seccomp_profile);
+        c->seccomp_profile = NULL;
+        free(c->subuid_file);
+        free(c->subgid_file);
+        c->subuid_file = c->subgid_file = NULL;
+        free(c->admin_group);
+        free(c->user_group);
+        c->admin_group = c->user_group = NULL;
         c->socket_path = c->root = c->run_root = c->cgroup_parent = c->bridge = c->subnet = NULL;
 }
 
@@ -166,6 +178,17 @@ daemon_config_set(struct daemon_config *c, const char *key, const char *value,
                 c->log_max_files = (int) v;
                 return 0;
         }
+        if (strcmp(key, "admin_group") == 0 || strcmp(key, "user_group") == 0) {
+                /* A group name as useradd(8) takes it; resolved at start. */
+                if (!value[0] || strlen(value) > 32 || strspn(value, "abcdefghijklmnopqrstuvwxyz"
+                                                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                                     "0123456789_.-") != strlen(value))
+                        return ctr_error_msg(err, EINVAL,
+                                             "%s must be a group name ([A-Za-z0-9_.-], at most 32 "
+                                             "characters), got '%s'",
+                                             key, value);
+                return set_string(key[0] == 'a' ? &c->admin_group : &c->user_group, key, value, err);
+        }
         if (strcmp(key, "bridge") == 0) {
                 /* Container interfaces are "vc" + 10 hex characters. */
                 if (!net_ifname_is_valid(value) ||
@@ -194,6 +217,19 @@ daemon_config_set(struct daemon_config *c, const char *key, const char *value,
                                              value);
                 return 0;
         }
+        if (strcmp(key, "seccomp_profile") == 0) {
+                /* The file is read and checked at start (main.c), where a
+                 * profile that does not parse stops the daemon. */
+                if (strcmp(value, "unconfined") == 0)
+                        return set_string(&c->seccomp_profile, key, value, err);
+                return set_path(&c->seccomp_profile, key, value, err);
+        }
+        /* The subordinate id files --userns auto allocates from (tests
+         * point them at their own). */
+        if (strcmp(key, "subuid_file") == 0)
+                return set_path(&c->subuid_file, key, value, err);
+        if (strcmp(key, "subgid_file") == 0)
+                return set_path(&c->subgid_file, key, value, err);
         return ctr_error_msg(err, ENOENT, "unknown key '%s'", key);
 }
 

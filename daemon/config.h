@@ -22,6 +22,8 @@
 /* The default network ("bridge"): its bridge and subnet. */
 #define DAEMON_DEFAULT_BRIDGE "ctl0"
 #define DAEMON_DEFAULT_SUBNET "10.88.0.0/16"
+/* The seccomp profile of containers without --security-opt seccomp=. */
+#define DAEMON_DEFAULT_SECCOMP_PROFILE SYSCONFDIR "/containerctl/seccomp.json"
 
 struct daemon_config {
         char *socket_path;
@@ -35,6 +37,11 @@ struct daemon_config {
         char *bridge;         /* the default network's bridge */
         char *subnet;         /* the default network's subnet, "10.88.0.0/16" */
         bool masquerade;      /* outbound NAT for bridge networks */
+        char *seccomp_profile; /* a Docker/OCI JSON profile file, or "unconfined" */
+        char *subuid_file;     /* --userns auto's ids; NULL: /etc/subuid */
+        char *subgid_file;     /* NULL: /etc/subgid */
+        char *admin_group;     /* API role admin (daemon/authz.h), "containerctl-admin" */
+        char *user_group;      /* API role user, and the socket's group, "containerctl" */
 };
 
 /* Fills c with the built-in defaults. -ENOMEM on failure. */

@@ -53,7 +53,11 @@ container_config_clear(struct container_config *cfg)
         free(cfg->ports);
         strv_free(cfg->network_aliases);
         mounts_free(cfg->mounts, cfg->n_mounts);
+        cgroup_limits_clear(&cfg->limits);
+        container_security_clear(&cfg->security);
         *cfg = (struct container_config){ 0 };
+        /* Zero is a value for a limit; "not set" is CGROUP_UNSET. */
+        cgroup_limits_init(&cfg->limits);
 }
 
 void
@@ -73,6 +77,9 @@ container_create_params_clear(struct container_create_params *p)
         free(p->ports);
         strv_free(p->network_aliases);
         mounts_free(p->mounts, p->n_mounts);
+        if (p->has_limits)
+                cgroup_limits_clear(&p->limits);
+        container_security_clear(&p->security);
         *p = (struct container_create_params){ 0 };
 }
 
@@ -388,6 +395,7 @@ copy_mounts(const struct container_create_params *p, struct container_config *cf
                 cfg->mounts[i].source = strdup(u->source);
                 cfg->mounts[i].destination = strdup(u->destination);
                 cfg->mounts[i].readonly = u->readonly;
+                cfg->mounts[i].idmap = u->idmap;
                 cfg->n_mounts++;
                 if (!cfg->mounts[i].source || !cfg->mounts[i].destination)
                         return -ENOMEM;
@@ -407,7 +415,14 @@ container_config_build(const struct container_create_params *p, const struct ima
         gid_t gid;
         int r;
 
-        r = build_command(p, cfg, &c.command, err);
+        cgroup_limits_init(&c.limits);
+        /* Limits first: a value the kernel would refuse is the clearest
+         * error, and nothing has been made yet. */
+        r = p->has_limits ? cgroup_limits_validate(&p->limits, err) : 0;
+        if (r >= 0 && p->has_limits)
+                r = container_limits_merge(&c.limits, &p->limits);
+        if (r >= 0)
+                r = build_command(p, cfg, &c.command, err);
         if (r >= 0)
                 r = build_env(p, cfg, &c.env, err);
         if (r < 0)
@@ -434,9 +449,12 @@ container_config_build(const struct container_create_params *p, const struct ima
         if (r < 0)
                 return r;
         r = copy_mounts(p, &c, err);
+        if (r >= 0)
+                r = container_security_copy(&p->security, &c.security);
         if (r < 0)
                 return r;
         c.auto_remove = p->auto_remove;
+        c.userns.mode = p->userns; /* the ids come at create (container-userns.c) */
         c.tty = p->tty;
         c.open_stdin = p->open_stdin;
         r = build_network(p, &c, err);

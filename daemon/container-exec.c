@@ -139,6 +139,19 @@ exec_lookup(struct container_manager *m, const char *ref, struct container **ret
         return 0;
 }
 
+int
+container_exec_owner(struct container_manager *m, const char *exec_ref, uid_t *ret_uid)
+{
+        struct container *c;
+        struct container_exec *x;
+        int r = exec_lookup(m, exec_ref, &c, &x, NULL);
+
+        if (r < 0)
+                return r;
+        *ret_uid = c->owner_uid;
+        return 0;
+}
+
 /* ---- container.exec ---- */
 
 struct exec_call {
@@ -358,6 +371,12 @@ container_exec(struct container_manager *m, const char *ref, const struct contai
         }
         if (c->state != CONTAINER_RUNNING || c->removing) {
                 request_errorf(req, PROTO_ERR_CONFLICT, "container %s is not running", c->name);
+                return;
+        }
+        /* A frozen container could not even run the exec's setup steps: the
+         * process would join the frozen cgroup and hang (as Docker refuses). */
+        if (c->paused) {
+                request_errorf(req, PROTO_ERR_CONFLICT, "container %s is paused", c->name);
                 return;
         }
         if (!p->command || !p->command[0]) {

@@ -122,7 +122,7 @@ attach_done(int r, const struct network_endpoint_info *ep, const struct ctr_erro
         if (!c || !c->starting) {
                 /* Removed (or failed) while the network was being made. */
                 if (r >= 0)
-                        network_manager_detach(s->m->networks, s->id);
+                        network_manager_detach_now(s->m->networks, s->id);
                 free(s);
                 return;
         }
@@ -211,7 +211,14 @@ container_net_stopped(struct container *c)
         free(TAKE_PTR(c->run_ports));
         c->n_run_ports = 0;
         if (c->net_attached) {
-                network_manager_detach(c->mgr->networks, c->id);
+                /* A first start that failed leaves nothing behind at once;
+                 * an exit's teardown waits for a quiet moment. (A failed
+                 * restart looks like an exit here: its endpoint goes with
+                 * the next batch.) */
+                if (c->started_ns == 0)
+                        network_manager_detach_now(c->mgr->networks, c->id);
+                else
+                        network_manager_detach(c->mgr->networks, c->id);
                 c->net_attached = false;
         }
 }

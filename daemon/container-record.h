@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "common/id.h"
+#include "daemon/cgroup/resources.h"
 #include "daemon/ports.h"
 #include "daemon/container.h"
 #include "daemon/dispatch.h"
@@ -50,6 +51,9 @@ struct container_config {
         struct port_mapping *ports;
         size_t n_ports;
         char **network_aliases;
+        struct cgroup_limits limits; /* as asked at create or by the last update */
+        struct container_security security; /* container-security.c; zero: the defaults */
+        struct container_userns userns; /* container-userns.c; zero: the host's */
 };
 
 struct waiter {
@@ -82,6 +86,7 @@ struct container {
 
         /* Persisted. */
         char id[ID_HEX_LEN + 1];
+        uid_t owner_uid; /* who created it (authz: users manage only their own) */
         char *name;
         char image_id[ID_HEX_LEN + 1];
         char *image_ref;
@@ -97,6 +102,9 @@ struct container {
         char *signal;
         char *error;
         int64_t created_ns, started_ns, finished_ns;
+        bool paused;        /* running with its cgroup frozen */
+        uint64_t oom_kills; /* OOM kills seen in its cgroup (the last run's), see
+                             * container-resources.c */
 
         /* Runtime only. */
         char *dir;     /* <root>/containers/<id> */
@@ -120,6 +128,11 @@ struct container {
         size_t n_port_fds;
         struct waiter *remove_waiters; /* remove, answered when gone */
         struct waiter *gone_waiters;   /* wait condition=removed, answered when gone */
+        bool freezing;            /* a pause, resume or update job is running */
+        int oom_fd;               /* cgroup_oom_watch() while running, else -1 */
+        struct event *oom_ev;
+        struct event *oom_timer;  /* re-reads the count shortly after a notification */
+        int oom_rechecks;
 };
 
 /* What is left of a removed container for a late wait condition=removed
@@ -137,6 +150,7 @@ struct container_manager {
         struct worker_pool *workers;
         struct image_store *images;
         struct network_manager *networks;
+        struct event_bus *events;
         char *root;
         char *run_root;
         char *containers_dir;
@@ -151,6 +165,9 @@ struct container_manager {
         struct container_tombstone tombstones[CONTAINER_TOMBSTONES]; /* ring */
         size_t next_tombstone;
         struct logs_stream *logs_streams; /* container-logs.c */
+        struct stats_stream *stats_streams; /* container-stats.c */
+        struct container_security_defaults *security; /* borrowed, may be NULL */
+        struct userns_alloc *userns; /* container-userns.c; NULL until loaded */
 };
 
 /* container-logs.c: frees every container.logs stream (shutdown). */
@@ -168,6 +185,9 @@ int container_config_build(const struct container_create_params *p, const struct
                            uid_t *ret_uid, gid_t *ret_gid, struct ctr_error **err);
 void container_config_clear(struct container_config *cfg);
 
+/* container.c: exactly the container with this full id, or NULL (for jobs
+ * and streams that keep an id, never a pointer). */
+struct container *container_by_id(struct container_manager *m, const char *id);
 /* container.c: name, full id or unique id prefix. */
 int container_lookup(struct container_manager *m, const char *ref, struct container **ret,
                      struct ctr_error **err);
@@ -223,6 +243,9 @@ extern const struct container_host_file container_host_files[];
 int container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error **err);
 /* Sets (path) or clears (NULL) the network namespace path in config.json. */
 int container_spec_set_netns(const struct container *c, const char *path, struct ctr_error **err);
+/* Rewrites linux.resources in config.json from c->config.limits (after an
+ * update: the next start applies the new limits). */
+int container_spec_set_resources(const struct container *c, struct ctr_error **err);
 /* Rewrites c's hosts file in place: localhost, itself (self_addr, or
  * 127.0.1.1 without a network) with its hostname, name and aliases, and
  * every other member of its network. */
@@ -235,6 +258,32 @@ int container_spec_write_hosts(const struct container *c, const char *self_addr,
 void container_on_created(struct container *c, pid_t pid);
 void container_on_error(struct container *c, int exit_code, const char *message);
 void container_on_exited(struct container *c);
+
+/* container-resources.c: the container's cgroup beyond placement. */
+/* Running (also after a daemon restart): watches OOM kills if a memory
+ * limit is set; after a restart also cross-checks the paused state with
+ * the cgroup's freezer. */
+void container_resources_started(struct container *c, bool recovered);
+/* Exited: the last OOM count is read (if the cgroup is still there), the
+ * watch stops, paused is cleared. Before the record is persisted. */
+void container_resources_stopped(struct container *c);
+/* After stop/kill/remove signalled a paused container: thaw it (in a
+ * worker) so the signal is delivered, as Docker does. */
+void container_resources_thaw_after_signal(struct container *c);
+/* inspect: "resources" (the limits in force), "oom_kills". */
+json_t *container_resources_inspect_json(const struct container *c);
+/* config.json linux.resources in OCI form, or NULL if no limit is set. */
+json_t *container_limits_to_oci(const struct cgroup_limits *l);
+/* Sets in dst every field src sets (strings copied); -ENOMEM leaves dst
+ * partly merged. */
+int container_limits_merge(struct cgroup_limits *dst, const struct cgroup_limits *src);
+/* container.json's "limits" object and back (absent: no limits). */
+json_t *container_limits_to_json(const struct cgroup_limits *l);
+int container_limits_from_json(json_t *j, struct cgroup_limits *ret);
+/* container_free(): the OOM watch's event and fd (nothing on the host). */
+void container_resources_forget(struct container *c);
+/* container-stats.c: frees every container.stats stream (shutdown). */
+void container_stats_free_all(struct container_manager *m);
 
 /* container-exec.c */
 void container_on_exec_exited(struct container *c, const char *exec_id, int exit_code);

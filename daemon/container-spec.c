@@ -13,6 +13,7 @@
 #include "common/fs-util.h"
 #include "common/log.h"
 #include "common/parse.h"
+#include "daemon/container-devices.h"
 #include "daemon/container-record.h"
 #include "daemon/network-manager.h"
 
@@ -245,6 +246,10 @@ build_mounts(const struct container *c)
         static const char *const sys_o[] = { "nosuid", "noexec", "nodev", "ro", NULL };
         static const char *const bind_o[] = { "rbind", "rprivate", NULL };
         static const char *const bind_ro[] = { "rbind", "rprivate", "ro", NULL };
+        /* The daemon's own files (hosts, ...) are idmapped under a user
+         * namespace, so its root owns them; volumes only when asked. */
+        static const char *const bind_idmap[] = { "rbind", "rprivate", "idmap", NULL };
+        static const char *const bind_ro_idmap[] = { "rbind", "rprivate", "ro", "idmap", NULL };
         json_t *m = json_array();
 
         json_array_append_new(m, mount_json("/proc", "proc", "proc", proc_o));
@@ -260,12 +265,13 @@ build_mounts(const struct container *c)
                         return NULL;
                 }
                 json_array_append_new(m, mount_json(container_host_files[i].destination, "bind",
-                                                    src, bind_o));
+                                                    src, bind_idmap));
         }
         for (size_t i = 0; i < c->config.n_mounts; i++) {
                 const struct container_mount *u = &c->config.mounts[i];
                 json_array_append_new(m, mount_json(u->destination, "bind", u->source,
-                                                    u->readonly ? bind_ro : bind_o));
+                                                    u->idmap ? (u->readonly ? bind_ro_idmap : bind_idmap)
+                                                             : (u->readonly ? bind_ro : bind_o)));
         }
         return m;
 }
@@ -296,7 +302,7 @@ container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error
         _cleanup_free_ char *bundle = path_join(c->dir, "bundle");
         _cleanup_free_ char *config_path = NULL, *text = NULL, *hosts = NULL, *host_line = NULL,
                             *resolv = NULL, *cgroup = container_cgroup_path(c);
-        json_t *spec, *namespaces;
+        json_t *spec, *namespaces, *res;
         int r;
 
         if (!rootfs || !upper || !work || !bundle || !cgroup)
@@ -324,6 +330,17 @@ container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error
                  * container: modes get the path of theirs at start. */
                 if (strcmp(ns[i], "network") == 0 && c->config.net_mode == CONTAINER_NET_HOST)
                         continue;
+                /* A bridge network's namespace is pinned at a path known now
+                 * (network-manager.h): written here, start need not rewrite
+                 * config.json (two fsyncs on the loop) unless it differs. */
+                if (strcmp(ns[i], "network") == 0 && c->config.net_mode == CONTAINER_NET_BRIDGE) {
+                        _cleanup_free_ char *pin = NULL;
+                        if (asprintf(&pin, "%s/netns/%s", c->mgr->run_root, c->id) < 0)
+                                pin = NULL;
+                        json_array_append_new(namespaces,
+                                              json_pack("{s:s,s:s?}", "type", ns[i], "path", pin));
+                        continue;
+                }
                 json_array_append_new(namespaces, json_pack("{s:s}", "type", ns[i]));
         }
 
@@ -348,6 +365,29 @@ container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error
                 strings_json(masked), "readonlyPaths", strings_json(readonly));
         if (!spec)
                 return ctr_error_msg(err, ENOMEM, "generate config.json for %s", c->id);
+        /* Capabilities, seccomp, read-only root, tmpfs, masks, devices:
+         * container-security.c replaces the defaults above (issue 7). */
+        r = container_security_apply_spec(c, spec, uid, err);
+        /* --userns auto: the user namespace and its id maps (issue 7). */
+        if (r >= 0)
+                r = container_userns_apply_spec(c, spec, err);
+        if (r < 0) {
+                json_decref(spec);
+                return r;
+        }
+        /* The runtime applies them to the cgroup before the command runs,
+         * so a limit holds from the first instruction. */
+        res = container_limits_to_oci(&c->config.limits);
+        /* Device access (container-devices.c): Docker's rules, or every
+         * device when privileged. Never left out: no rules is no limit. */
+        if (!res)
+                res = json_object();
+        if (!res || json_object_set_new(res, "devices",
+                                        container_spec_devices_json(c->config.security.privileged)) < 0 ||
+            json_object_set_new(json_object_get(spec, "linux"), "resources", res) < 0) {
+                json_decref(spec);
+                return ctr_error_sys(err, ENOMEM, "generate config.json for %s", c->id);
+        }
         /* The real size comes with start/attach (rows, cols); this is the
          * size until then. */
         if (c->config.tty)
@@ -381,6 +421,11 @@ container_spec_set_netns(const struct container *c, const char *path, struct ctr
         json_array_foreach (namespaces, i, ns) {
                 if (strcmp(json_string_value(json_object_get(ns, "type")) ?: "", "network") != 0)
                         continue;
+                /* Already so (a bridge network's pin, written at create). */
+                if (path ? (json_string_value(json_object_get(ns, "path")) &&
+                            strcmp(json_string_value(json_object_get(ns, "path")), path) == 0)
+                         : !json_object_get(ns, "path"))
+                        return 0;
                 if (path)
                         json_object_set_new(ns, "path", json_string(path));
                 else
@@ -391,6 +436,43 @@ container_spec_set_netns(const struct container *c, const char *path, struct ctr
                 return write_file_atomic(config_path, out, strlen(out), 0600, err);
         }
         return ctr_error_msg(err, EINVAL, "%s: config.json has no network namespace", c->id);
+}
+
+int
+container_spec_set_resources(const struct container *c, struct ctr_error **err)
+{
+        _cleanup_free_ char *config_path = path_join(c->dir, "bundle/config.json");
+        _cleanup_free_ char *text = NULL, *out = NULL;
+        _cleanup_(json_decrefp) json_t *spec = NULL;
+        json_t *linux_obj, *res, *devices;
+        int r;
+
+        if (!config_path)
+                return -ENOMEM;
+        r = read_file_full(config_path, 4 * 1024 * 1024, &text, NULL, err);
+        if (r < 0)
+                return r;
+        spec = json_loads(text, 0, NULL);
+        linux_obj = json_object_get(spec, "linux");
+        if (!json_is_object(linux_obj))
+                return ctr_error_msg(err, EINVAL, "%s: config.json has no linux section", c->id);
+        devices = json_object_get(json_object_get(linux_obj, "resources"), "devices");
+        res = container_limits_to_oci(&c->config.limits);
+        /* The device rules stay as container_spec_write() made them. */
+        if (devices && !res)
+                res = json_object();
+        if (devices && (!res || json_object_set(res, "devices", devices) < 0)) {
+                json_decref(res);
+                return -ENOMEM;
+        }
+        if (res)
+                json_object_set_new(linux_obj, "resources", res);
+        else
+                json_object_del(linux_obj, "resources");
+        out = json_dumps(spec, JSON_INDENT(2));
+        if (!out)
+                return -ENOMEM;
+        return write_file_atomic(config_path, out, strlen(out), 0600, err);
 }
 
 int

@@ -68,10 +68,11 @@ mounts_to_json(const struct container_config *cfg)
         json_t *a = json_array();
 
         for (size_t i = 0; i < cfg->n_mounts; i++)
-                json_array_append_new(a, json_pack("{s:s,s:s,s:b}", "source",
+                json_array_append_new(a, json_pack("{s:s,s:s,s:b,s:b}", "source",
                                                    cfg->mounts[i].source, "destination",
                                                    cfg->mounts[i].destination, "readonly",
-                                                   cfg->mounts[i].readonly));
+                                                   cfg->mounts[i].readonly, "idmap",
+                                                   cfg->mounts[i].idmap));
         return a;
 }
 
@@ -100,7 +101,7 @@ config_to_json(const struct container_config *cfg)
                 snprintf(sigbuf, sizeof(sigbuf), "%d", cfg->stop_signal);
                 signame = sigbuf;
         }
-        return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:b,s:I,s:i,s:s,s:o,s:s,s:o,s:o,s:o}", "command",
+        json_t *j = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:b,s:I,s:i,s:s,s:o,s:s,s:o,s:o,s:o}", "command",
                          strv_to_json(cfg->command), "env", strv_to_json(cfg->env), "workdir",
                          str_or_null(cfg->workdir), "user", str_or_null(cfg->user), "hostname",
                          str_or_null(cfg->hostname), "mounts", mounts_to_json(cfg), "auto_remove",
@@ -111,6 +112,12 @@ config_to_json(const struct container_config *cfg)
                          container_net_mode_to_string(cfg->net_mode), "network",
                          str_or_null(cfg->network), "ports", ports_to_json(cfg->ports, cfg->n_ports),
                          "network_aliases", strv_to_json(cfg->network_aliases));
+
+        if (j && json_object_set_new(j, "limits", container_limits_to_json(&cfg->limits)) < 0) {
+                json_decref(j);
+                return NULL;
+        }
+        return j;
 }
 
 /* Back from labels_to_json(); a missing object is no labels. */
@@ -147,7 +154,7 @@ labels_from_json(json_t *o, char ***ret)
 json_t *
 container_to_record_json(const struct container *c)
 {
-        return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:{s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:I,s:I,s:I,s:o}}",
+        json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:{s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:I,s:I,s:I,s:o}}",
                          "id", c->id, "name", c->name, "image_id", c->image_id, "image_ref",
                          c->image_ref, "image_lowerdir", c->image_lowerdir, "config",
                          config_to_json(&c->config), "state", "status",
@@ -159,6 +166,28 @@ container_to_record_json(const struct container *c)
                          "started", (json_int_t) c->started_ns, "finished",
                          (json_int_t) c->finished_ns, "ports",
                          ports_to_json(c->run_ports, c->n_run_ports));
+        json_t *st = json_object_get(j, "state");
+
+        if (j && json_object_set_new(j, "owner_uid", json_integer((json_int_t) c->owner_uid)) < 0) {
+                json_decref(j);
+                return NULL;
+        }
+        if (st && (json_object_set_new(st, "paused", json_boolean(c->paused)) < 0 ||
+                   json_object_set_new(st, "oom_kills", json_integer((json_int_t) c->oom_kills)) < 0)) {
+                json_decref(j);
+                return NULL;
+        }
+        /* Beside "config", not in it: inspect shows "config" as is, and a
+         * custom seccomp profile's text does not belong there. */
+        if (j && json_object_set_new(j, "security", container_security_to_json(&c->config.security)) < 0) {
+                json_decref(j);
+                return NULL;
+        }
+        if (j && json_object_set_new(j, "userns", container_userns_to_json(&c->config.userns)) < 0) {
+                json_decref(j);
+                return NULL;
+        }
+        return j;
 }
 
 static int
@@ -234,6 +263,8 @@ container_from_record_json(json_t *j, struct container **ret, struct ctr_error *
                 return -ENOMEM;
         c->chan_fd = -1;
         c->pidfd = -1;
+        c->oom_fd = -1;
+        cgroup_limits_init(&c->config.limits);
         /* Records from before layered images name one "image_rootfs". */
         if (json_unpack(j, "{s:s,s:s,s:s,s:s,s?s,s?s,s:o,s:o}", "id", &id, "name", &name, "image_id",
                         &image_id, "image_ref", &image_ref, "image_lowerdir", &lowerdir,
@@ -274,6 +305,14 @@ container_from_record_json(json_t *j, struct container **ret, struct ctr_error *
         c->created_ns = cr;
         c->started_ns = sa;
         c->finished_ns = fi;
+        /* Records from before authorization: made by root. */
+        c->owner_uid = json_is_integer(json_object_get(j, "owner_uid"))
+                               ? (uid_t) json_integer_value(json_object_get(j, "owner_uid"))
+                               : 0;
+        /* Records from before issue 6 have neither: not paused, no OOM kill. */
+        c->paused = json_is_true(json_object_get(st, "paused")) && s == CONTAINER_RUNNING;
+        if (json_integer_value(json_object_get(st, "oom_kills")) > 0)
+                c->oom_kills = (uint64_t) json_integer_value(json_object_get(st, "oom_kills"));
         c->config.workdir = dup_opt(json_object_get(cfg, "workdir"));
         c->config.user = dup_opt(json_object_get(cfg, "user"));
         c->config.hostname = dup_opt(json_object_get(cfg, "hostname"));
@@ -286,7 +325,11 @@ container_from_record_json(json_t *j, struct container **ret, struct ctr_error *
         if (json_to_strv(json_object_get(cfg, "command"), &c->config.command) < 0 ||
             json_to_strv(json_object_get(cfg, "env"), &c->config.env) < 0 ||
             labels_from_json(json_object_get(cfg, "labels"), &c->config.labels) < 0 ||
-            net_from_json(cfg, net_mode, &c->config) < 0 || !c->name ||
+            net_from_json(cfg, net_mode, &c->config) < 0 ||
+            container_limits_from_json(json_object_get(cfg, "limits"), &c->config.limits) < 0 ||
+            container_security_from_json(json_object_get(j, "security"), &c->config.security) < 0 ||
+            container_userns_from_json(json_object_get(j, "userns"), &c->config.userns) < 0 ||
+            !c->name ||
             !c->image_ref || !c->image_lowerdir) {
                 container_free(c);
                 return ctr_error_msg(err, EINVAL, "malformed container record");
@@ -298,15 +341,16 @@ container_from_record_json(json_t *j, struct container **ret, struct ctr_error *
         }
         for (size_t i = 0; i < json_array_size(mounts); i++) {
                 const char *src, *dst;
-                int ro = 0;
-                if (json_unpack(json_array_get(mounts, i), "{s:s,s:s,s?b}", "source", &src,
-                                "destination", &dst, "readonly", &ro) < 0) {
+                int ro = 0, idmap = 0;
+                if (json_unpack(json_array_get(mounts, i), "{s:s,s:s,s?b,s?b}", "source", &src,
+                                "destination", &dst, "readonly", &ro, "idmap", &idmap) < 0) {
                         container_free(c);
                         return ctr_error_msg(err, EINVAL, "malformed mount in container record");
                 }
                 c->config.mounts[i].source = strdup(src);
                 c->config.mounts[i].destination = strdup(dst);
                 c->config.mounts[i].readonly = ro;
+                c->config.mounts[i].idmap = idmap;
                 c->config.n_mounts++;
         }
         *ret = c;
@@ -407,6 +451,15 @@ container_ports_json(const struct container *c)
         return ports_to_json(c->config.ports, c->config.n_ports);
 }
 
+/* The state as the API shows it: "paused" is running with a frozen cgroup. */
+static const char *
+state_name(const struct container *c)
+{
+        if (c->state == CONTAINER_RUNNING && c->paused)
+                return "paused";
+        return container_state_to_string(c->state);
+}
+
 json_t *
 container_summary_json(const struct container *c)
 {
@@ -415,8 +468,7 @@ container_summary_json(const struct container *c)
 
         return json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "id", c->id, "name",
                          c->name, "image", c->image_ref, "image_id", c->image_id, "command",
-                         strv_to_json(c->config.command), "state",
-                         container_state_to_string(c->state), "created",
+                         strv_to_json(c->config.command), "state", state_name(c), "created",
                          time_or_null(c->created_ns), "started_at",
                          c->state != CONTAINER_CREATED ? time_or_null(c->started_ns) : json_null(),
                          "finished_at", exited ? time_or_null(c->finished_ns) : json_null(),
@@ -426,11 +478,11 @@ container_summary_json(const struct container *c)
 }
 
 static json_t *
-bind_json(const char *source, const char *destination, bool readonly)
+bind_json(const char *source, const char *destination, bool readonly, bool idmap)
 {
-        return json_pack("{s:s,s:s,s:s,s:s,s:b}", "type", "bind", "source", source,
+        return json_pack("{s:s,s:s,s:s,s:s,s:b,s:b}", "type", "bind", "source", source,
                          "destination", destination, "mode", readonly ? "ro" : "rw", "rw",
-                         !readonly);
+                         !readonly, "idmap", idmap);
 }
 
 /* What the container really gets bound in, in mount order (Docker's
@@ -447,13 +499,16 @@ effective_mounts_json(const struct container *c)
                         json_decref(a);
                         return NULL;
                 }
+                /* Idmapped when the container has its own user namespace. */
                 json_array_append_new(a, bind_json(src, container_host_files[i].destination,
-                                                   false));
+                                                   false, c->config.userns.mode ==
+                                                                  CONTAINER_USERNS_AUTO));
         }
         for (size_t i = 0; a && i < c->config.n_mounts; i++)
                 json_array_append_new(a, bind_json(c->config.mounts[i].source,
                                                    c->config.mounts[i].destination,
-                                                   c->config.mounts[i].readonly));
+                                                   c->config.mounts[i].readonly,
+                                                   c->config.mounts[i].idmap));
         return a;
 }
 
@@ -470,22 +525,26 @@ container_inspect_full_json(const struct container *c)
 
         if (!j)
                 return NULL;
-        state = json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b}", "status",
-                          container_state_to_string(c->state), "pid",
+        state = json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:I}", "status", state_name(c),
+                          "pid",
                           running && c->pid > 0 ? json_integer(c->pid) : json_null(), "exit_code",
                           exited ? json_integer(c->exit_code) : json_null(), "signal",
                           str_or_null(exited ? c->signal : NULL), "error", str_or_null(c->error),
                           "started_at",
                           c->state != CONTAINER_CREATED ? time_or_null(c->started_ns) : json_null(),
                           "finished_at", exited ? time_or_null(c->finished_ns) : json_null(),
-                          "removing", c->removing);
+                          "removing", c->removing, "paused", running && c->paused, "oom_kills",
+                          (json_int_t) c->oom_kills);
         json_object_set_new(j, "state", state);
-        json_object_set_new(j, "status", json_string(container_state_to_string(c->state)));
+        json_object_set_new(j, "status", json_string(state_name(c)));
+        json_object_set_new(j, "resources", container_resources_inspect_json(c));
         json_object_set_new(j, "config", config_to_json(&c->config));
         json_object_set_new(j, "cgroup", json_pack("{s:s?}", "path", cg));
         json_object_set_new(j, "rootfs",
                             json_pack("{s:s?,s:s}", "upper", upper, "lower", c->image_lowerdir));
         json_object_set_new(j, "mounts", effective_mounts_json(c));
+        json_object_set_new(j, "security", container_security_inspect_json(c));
+        json_object_set_new(j, "userns", container_userns_to_json(&c->config.userns));
         json_object_set_new(j, "log_path", log ? json_string(log) : json_null());
         json_object_set_new(j, "monitor_pid",
                             running && c->monitor_pid > 0 ? json_integer(c->monitor_pid)

@@ -14,15 +14,43 @@
 
 #include "common/fs-util.h"
 #include "common/log.h"
+#include "common/parse.h"
 #include "common/time-util.h"
 #include "daemon/cgroup/cgroup.h"
 #include "daemon/container-record.h"
+#include "daemon/events.h"
 #include "daemon/image/image.h"
 #include "daemon/monitor-client.h"
 #include "daemon/monitor/monitor-proto.h"
 #include "daemon/worker.h"
 
 static void container_begin_removal(struct container *c);
+
+/* A "container" event on the bus, with the image as created among the
+ * attributes (taken, may be NULL), as Docker's. */
+static void
+emit_event(struct container *c, const char *action, json_t *attributes, uid_t uid)
+{
+        if (!c->mgr->events) {
+                json_decref(attributes);
+                return;
+        }
+        if (!attributes)
+                attributes = json_object();
+        if (attributes && c->image_ref)
+                json_object_set_new(attributes, "image", json_string(c->image_ref));
+        event_bus_emit(c->mgr->events, "container", action, c->id, c->name, attributes, uid);
+}
+
+static json_t *
+signal_attributes(int sig)
+{
+        const char *name = signal_to_name(sig);
+        char num[16];
+
+        snprintf(num, sizeof(num), "%d", sig);
+        return json_pack("{s:s}", "signal", name ? name : num);
+}
 
 /* ---- records ---- */
 
@@ -45,6 +73,7 @@ container_free(struct container *c)
         if (c->mgr)
                 monitor_client_unwatch(c);
         container_exec_forget_all(c);
+        container_resources_forget(c);
         if (c->kill_timer)
                 event_free(c->kill_timer);
         if (c->start_req)
@@ -88,6 +117,15 @@ find_by_name(struct container_manager *m, const char *name)
 {
         for (struct container *c = m->containers; c; c = c->next)
                 if (strcmp(c->name, name) == 0)
+                        return c;
+        return NULL;
+}
+
+struct container *
+container_by_id(struct container_manager *m, const char *id)
+{
+        for (struct container *c = m->containers; c; c = c->next)
+                if (strcmp(c->id, id) == 0)
                         return c;
         return NULL;
 }
@@ -223,8 +261,9 @@ container_create(struct container_manager *m, const struct container_create_para
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
-        c->chan_fd = c->pidfd = -1;
+        c->chan_fd = c->pidfd = c->oom_fd = -1;
         c->mgr = m;
+        c->owner_uid = p->owner_uid;
         if (p->name) {
                 struct container *other;
                 if (!name_is_valid(p->name))
@@ -271,10 +310,13 @@ container_create(struct container_manager *m, const struct container_create_para
 
         r = make_dirs(c, err);
         if (r >= 0)
+                r = container_userns_create(c, err);
+        if (r >= 0)
                 r = container_spec_write(c, uid, gid, err);
         if (r >= 0)
                 r = container_persist(c, err);
         if (r < 0) {
+                container_userns_removed(c);
                 (void) rm_rf(c->dir, NULL);
                 return r;
         }
@@ -282,6 +324,7 @@ container_create(struct container_manager *m, const struct container_create_para
         m->containers = c;
         memcpy(ret_id, c->id, ID_HEX_LEN + 1);
         *ret_name = strdup(c->name);
+        emit_event(c, "create", NULL, p->owner_uid);
         TAKE_PTR(c);
         log_info("container %.12s created as %s", ret_id, *ret_name ? *ret_name : "?");
         return 0;
@@ -344,11 +387,29 @@ container_finish(struct container *c, int exit_code, const char *sig, const char
         c->pid = 0;
         container_exec_forget_all(c);
         container_net_stopped(c);
+        container_resources_stopped(c);
         persist_or_log(c);
         if (c->kill_timer)
                 event_del(c->kill_timer);
         log_info("container %.12s (%s) exited with %d%s%s", c->id, c->name, exit_code,
                  error ? ": " : "", error ? error : "");
+        {
+                json_t *attrs = json_object();
+                char code[16];
+                snprintf(code, sizeof(code), "%d", exit_code);
+                if (attrs) {
+                        json_object_set_new(attrs, "exit_code", json_string(code));
+                        if (sig)
+                                json_object_set_new(attrs, "signal", json_string(sig));
+                }
+                emit_event(c, "die", attrs, (uid_t) -1);
+                /* Docker's order: kill, die, then stop once it is down. */
+                for (struct waiter *w = c->waiters; w; w = w->next)
+                        if (strcmp(request_method(w->req), "container.stop") == 0) {
+                                emit_event(c, "stop", NULL, request_peer_uid(w->req));
+                                break;
+                        }
+        }
 
         if (start_req) {
                 json_t *data = json_pack("{s:i}", "exit_code", exit_code);
@@ -372,6 +433,7 @@ container_on_created(struct container *c, pid_t pid)
         _cleanup_error_ struct ctr_error *e = NULL;
         json_t *msg, *result;
         int fd = -1, r;
+        uid_t uid = c->start_req ? request_peer_uid(c->start_req) : (uid_t) -1;
 
         if (!c->starting || pid <= 0)
                 return;
@@ -410,8 +472,10 @@ container_on_created(struct container *c, pid_t pid)
         c->starting = false;
         c->started_ns = now_ns();
         c->exit_code = 0;
+        container_resources_started(c, false);
         persist_or_log(c);
         log_info("container %.12s (%s) started, pid %d", c->id, c->name, (int) pid);
+        emit_event(c, "start", NULL, uid);
         if (c->start_req)
                 request_reply(TAKE_PTR(c->start_req), result);
         else
@@ -596,6 +660,10 @@ container_stop(struct container_manager *m, const char *ref, int timeout, struct
                 request_error_errno(req, r, e);
                 return;
         }
+        /* A frozen process gets the signal once thawed (Docker's order). */
+        container_resources_thaw_after_signal(c);
+        emit_event(c, "kill", signal_attributes(timeout == 0 ? SIGKILL : c->config.stop_signal),
+                   request_peer_uid(req));
         if (add_waiter(&c->waiters, req) < 0) {
                 request_error(req, PROTO_ERR_INTERNAL, "out of memory", NULL);
                 return;
@@ -621,6 +689,8 @@ container_kill(struct container_manager *m, const char *ref, int sig,
         r = monitor_client_signal(c, sig, err);
         if (r < 0)
                 return r;
+        container_resources_thaw_after_signal(c);
+        emit_event(c, "kill", signal_attributes(sig), (uid_t) -1);
         memcpy(ret_id, c->id, ID_HEX_LEN + 1);
         return 0;
 }
@@ -777,7 +847,11 @@ removal_done(int r, void *userdata)
                                 break;
                         }
                 log_info("container %.12s (%s) removed", c->id, c->name);
+                emit_event(c, "destroy", NULL,
+                           c->remove_waiters ? request_peer_uid(c->remove_waiters->req)
+                                             : (uid_t) -1);
                 container_net_removed(c);
+                container_userns_removed(c);
                 tombstone_add(m, c);
                 while (c->remove_waiters) {
                         struct waiter *w = c->remove_waiters;
@@ -859,6 +933,10 @@ container_remove(struct container_manager *m, const char *ref, bool force, struc
                 return;
         }
         r = monitor_client_signal(c, SIGKILL, &e);
+        if (r >= 0)
+                container_resources_thaw_after_signal(c);
+        if (r >= 0)
+                emit_event(c, "kill", signal_attributes(SIGKILL), request_peer_uid(req));
         if (r < 0) {
                 struct waiter *w = c->remove_waiters;
                 c->remove_waiters = w->next;
@@ -870,14 +948,27 @@ container_remove(struct container_manager *m, const char *ref, bool force, struc
 /* ---- queries ---- */
 
 json_t *
-container_list_json(struct container_manager *m, bool all)
+container_list_json(struct container_manager *m, bool all, uid_t owner)
 {
         json_t *a = json_array();
 
         for (struct container *c = m->containers; c; c = c->next)
-                if (all || c->state == CONTAINER_RUNNING)
+                if ((all || c->state == CONTAINER_RUNNING) &&
+                    (owner == (uid_t) -1 || c->owner_uid == owner))
                         json_array_append_new(a, container_summary_json(c));
         return json_pack("{s:o}", "containers", a);
+}
+
+int
+container_owner(struct container_manager *m, const char *ref, uid_t *ret_uid)
+{
+        struct container *c;
+        int r = container_lookup(m, ref, &c, NULL);
+
+        if (r < 0)
+                return r;
+        *ret_uid = c->owner_uid;
+        return 0;
 }
 
 void
@@ -931,6 +1022,7 @@ container_recover(struct container *c)
                 log_info("container %.12s (%s): re-adopted monitor %d", c->id, c->name,
                          (int) c->monitor_pid);
                 container_exec_recover(c);
+                container_resources_started(c, true);
                 return;
         }
         container_on_exited(c);
@@ -951,6 +1043,7 @@ container_manager_new(const struct container_manager_config *cfg,
         m->workers = cfg->workers;
         m->images = cfg->images;
         m->networks = cfg->networks;
+        m->events = cfg->events;
         m->stop_timeout = cfg->stop_timeout;
         m->log_max_size = cfg->log_max_size;
         m->log_max_files = cfg->log_max_files > 0 ? cfg->log_max_files : 1;
@@ -974,6 +1067,8 @@ container_manager_new(const struct container_manager_config *cfg,
                 r = mkdir_p(m->run_containers_dir, 0755, err);
         if (r >= 0)
                 r = container_load_all(m, err);
+        if (r >= 0)
+                r = container_userns_manager_init(m, cfg->subuid_path, cfg->subgid_path, err);
         if (r < 0) {
                 container_manager_free(m);
                 return r;
@@ -995,6 +1090,7 @@ container_manager_free(struct container_manager *m)
         if (!m)
                 return;
         container_logs_free_all(m);
+        container_stats_free_all(m);
         while (m->containers) {
                 struct container *c = m->containers;
                 m->containers = c->next;
@@ -1007,5 +1103,6 @@ container_manager_free(struct container_manager *m)
         free(m->cgroup_parent);
         free(m->log_level);
         free(m->monitor_path);
+        container_userns_manager_free(m);
         free(m);
 }

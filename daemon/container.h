@@ -12,18 +12,23 @@
 
 #include "common/error.h"
 #include "common/id.h"
+#include "daemon/cgroup/resources.h"
+#include "daemon/container-security.h"
+#include "daemon/container-userns.h"
 #include "daemon/dispatch.h"
 
 struct image_store;
 struct worker_pool;
 struct container_manager;
 struct network_manager;
+struct event_bus;
 
 struct container_manager_config {
         struct event_base *base;
         struct worker_pool *workers;
         struct image_store *images;
         struct network_manager *networks;
+        struct event_bus *events;  /* container events (daemon/events.h) */
         const char *root;          /* <root>/containers/<id> */
         const char *run_root;      /* <run-root>/containers/<id> */
         const char *cgroup_parent; /* "/containerctl" */
@@ -32,6 +37,8 @@ struct container_manager_config {
         int64_t log_max_size;      /* default console log rotation size, 0 = unbounded */
         int log_max_files;         /* default number of console log files, >= 1 */
         const char *monitor_path;  /* NULL: next to /proc/self/exe, else PKGLIBEXECDIR */
+        const char *subuid_path;   /* --userns auto's ids; NULL: /etc/subuid */
+        const char *subgid_path;   /* NULL: /etc/subgid */
 };
 
 /* Loads every container below <root>/containers and re-adopts live
@@ -46,10 +53,12 @@ struct container_mount {
         char *source;
         char *destination;
         bool readonly;
+        bool idmap; /* --userns auto: mapped through the container's user namespace */
 };
 
 /* Typed container.create parameters (filled by daemon/api/container.c). */
 struct container_create_params {
+        uid_t owner_uid; /* the caller's uid (request_peer_uid) */
         char *image;
         char *name;      /* NULL: generated */
         char **command;  /* NULL-terminated; NULL: the image's Cmd */
@@ -73,6 +82,10 @@ struct container_create_params {
         bool open_stdin;      /* without it the container's stdin is /dev/null */
         int64_t log_max_size; /* < 0: the daemon's default; 0: unbounded */
         int log_max_files;    /* < 1: the daemon's default */
+        bool has_limits;             /* else limits is ignored (a zeroed params is valid) */
+        struct cgroup_limits limits; /* checked with cgroup_limits_validate() at create */
+        struct container_security security; /* checked by container_security_from_params() */
+        enum container_userns_mode userns;  /* zero: the host's user namespace */
 };
 void container_create_params_clear(struct container_create_params *p);
 
@@ -155,11 +168,42 @@ void container_logs(struct container_manager *m, const char *ref,
 int container_kill(struct container_manager *m, const char *ref, int sig,
                    char ret_id[static ID_HEX_LEN + 1], struct ctr_error **err);
 
-/* {"containers":[summary...]} */
-json_t *container_list_json(struct container_manager *m, bool all);
+/* {"containers":[summary...]}; owner != (uid_t) -1: only the containers
+ * that uid created (a user's view). */
+json_t *container_list_json(struct container_manager *m, bool all, uid_t owner);
+/* The uid that created the container ref names: 0 and *ret_uid set, or
+ * -ENOENT. For the API's ownership checks (daemon/api/authz.c). */
+int container_owner(struct container_manager *m, const char *ref, uid_t *ret_uid);
+/* The owner of the container an exec ref belongs to, or -ENOENT. */
+int container_exec_owner(struct container_manager *m, const char *exec_ref, uid_t *ret_uid);
 /* container.inspect: answers req, after reading the network counters of
  * a running container on a bridge network. */
 void container_inspect(struct container_manager *m, const char *ref, struct request *req);
+
+/* container-resources.c. Each answers req. */
+/* container.update: validates, then (running) applies all or nothing in a
+ * worker and persists only on success; (created) changes the stored
+ * config. Exited: conflict. Reply {"id","limits"} (the merged limits). */
+void container_update(struct container_manager *m, const char *ref,
+                      const struct cgroup_limits *l, struct request *req);
+/* container.pause (freeze) and container.resume: a worker freezes or thaws
+ * the cgroup; the state is persisted. Pause of a paused container,
+ * resume of one not paused, either of one not running: conflict. */
+void container_pause(struct container_manager *m, const char *ref, bool pause,
+                     struct request *req);
+struct container_stats_params {
+        char **refs;     /* NULL-terminated; NULL: every running container */
+        bool all;        /* without refs: also those not running (no numbers) */
+        bool stream;     /* a sample every interval_ms until the client goes */
+        int interval_ms; /* 100..60000 */
+        uid_t owner;     /* (uid_t) -1: every container; else only those it created */
+};
+/* container.stats: without stream, replies {"stats":[sample...]}; with
+ * stream, replies {"interval_ms"} and sends "container.stats"
+ * notifications {"time","stats":[...]} on the connection (see
+ * PROTOCOL.md). */
+void container_stats(struct container_manager *m, const struct container_stats_params *p,
+                     struct request *req);
 
 struct container_counts {
         unsigned total, created, running, exited;

@@ -15,6 +15,7 @@
 struct dispatch {
         const struct dispatch_method *methods;
         void *userdata;
+        dispatch_authorize_fn authorize;
 };
 
 struct request {
@@ -34,6 +35,12 @@ dispatch_new(const struct dispatch_method *methods, void *userdata, struct dispa
         d->userdata = userdata;
         *ret = d;
         return 0;
+}
+
+void
+dispatch_set_authorize(struct dispatch *d, dispatch_authorize_fn fn)
+{
+        d->authorize = fn;
 }
 
 void
@@ -197,6 +204,18 @@ request_peer(const struct request *req)
         return client_peer_name(req->client);
 }
 
+uid_t
+request_peer_uid(const struct request *req)
+{
+        return client_peer_uid(req->client);
+}
+
+enum authz_role
+request_peer_role(const struct request *req)
+{
+        return client_peer_role(req->client);
+}
+
 static void
 log_mutating(struct client *c, const char *method, json_t *params)
 {
@@ -235,6 +254,7 @@ dispatch_line(struct client *c, char *line, size_t len, void *userdata)
         _cleanup_free_ char *message = NULL;
         json_t *err_id = NULL;
         const struct dispatch_method *m;
+        const char *denied;
         struct request *req;
         int r;
 
@@ -255,6 +275,15 @@ dispatch_line(struct client *c, char *line, size_t len, void *userdata)
                 snprintf(msg, sizeof(msg), "unknown method '%.128s'", preq.method);
                 if (preq.id)
                         send_line(c, proto_encode_error(preq.id, PROTO_ERR_NO_METHOD, msg, NULL));
+                proto_request_clear(&preq);
+                return;
+        }
+        denied = authz_method_denied(client_peer_role(c), m->name);
+        if (denied) {
+                log_info("%s %s: denied (role %s)", client_peer_name(c), m->name,
+                         authz_role_to_string(client_peer_role(c)));
+                if (preq.id)
+                        send_line(c, proto_encode_error(preq.id, PROTO_ERR_DENIED, denied, NULL));
                 proto_request_clear(&preq);
                 return;
         }
@@ -279,6 +308,14 @@ dispatch_line(struct client *c, char *line, size_t len, void *userdata)
         client_inflight_inc(c);
         if (m->mutating)
                 log_mutating(c, m->name, preq.params);
+        /* A user acts only on their own objects: checked before the
+         * handler, which then never sees another user's container. */
+        if (client_peer_role(c) != AUTHZ_ROLE_ADMIN && d->authorize &&
+            authz_method_need(m->name) == AUTHZ_NEED_OWNER &&
+            !d->authorize(req, preq.params, d->userdata)) {
+                proto_request_clear(&preq);
+                return;
+        }
         m->handler(req, preq.params, d->userdata);
         proto_request_clear(&preq);
 }

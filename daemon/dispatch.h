@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "common/error.h"
 #include "daemon/client.h"
@@ -30,6 +31,12 @@ struct dispatch;
 
 /* methods: a NULL-terminated table that must outlive d. */
 int dispatch_new(const struct dispatch_method *methods, void *userdata, struct dispatch **ret);
+/* Called before the handler of a method that needs ownership
+ * (authz_method_need() == AUTHZ_NEED_OWNER) when the caller is not an
+ * admin: returns true to go on, or ends req with an error and returns
+ * false. userdata is the dispatch's. */
+typedef bool (*dispatch_authorize_fn)(struct request *req, json_t *params, void *userdata);
+void dispatch_set_authorize(struct dispatch *d, dispatch_authorize_fn fn);
 void dispatch_free(struct dispatch *d);
 DEFINE_FREEP(struct dispatch, dispatch_free)
 
@@ -64,3 +71,6 @@ size_t request_take_fds(struct request *req, int *fds, size_t max);
 bool request_client_gone(const struct request *req);
 const char *request_method(const struct request *req);
 const char *request_peer(const struct request *req);
+/* The peer's uid (SO_PEERCRED at accept), for events and authorization. */
+uid_t request_peer_uid(const struct request *req);
+enum authz_role request_peer_role(const struct request *req);

@@ -33,6 +33,7 @@
 #include "common/fs-util.h"
 #include "common/log.h"
 #include "common/time-util.h"
+#include "daemon/events.h"
 #include "daemon/image-manager-internal.h"
 #include "daemon/image/image.h"
 #include "daemon/image/oci.h"
@@ -1100,6 +1101,20 @@ commit_all(struct import *imp)
                                                  k ? " " : "", img->refs[k].name, img->refs[k].tag);
                 log_info("imported %s as %s (%.12s)", imp->path,
                          img->n_refs ? names : "<none>:<none>", img->id);
+                {
+                        /* Named as this import named it (the image may
+                         * have older names). */
+                        const struct target *t = &imp->targets[i];
+                        char layers[24], first[512];
+                        snprintf(layers, sizeof(layers), "%zu", img->n_layers);
+                        if (t->n_names)
+                                snprintf(first, sizeof(first), "%s:%s", t->names[0].name,
+                                         t->names[0].tag);
+                        event_bus_emit(imp->m->events, "image", "import", img->id,
+                                       t->n_names ? first : NULL,
+                                       json_pack("{s:s}", "layers", layers),
+                                       imp->req ? request_peer_uid(imp->req) : (uid_t) -1);
+                }
         }
         if (!images) {
                 import_failf(imp, -ENOMEM, "out of memory");

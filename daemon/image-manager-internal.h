@@ -22,6 +22,7 @@ struct image_manager {
         struct worker_pool *workers;
         struct image_store *store;
         struct container_manager *containers;
+        struct event_bus *events; /* image events, may be NULL */
         struct import *imports; /* image-import.c's */
         unsigned n_imports;
         struct prune *prunes;

@@ -21,6 +21,7 @@
 #include "common/fs-util.h"
 #include "common/log.h"
 #include "daemon/container.h"
+#include "daemon/events.h"
 #include "daemon/image-manager-internal.h"
 #include "daemon/image/image.h"
 #include "daemon/image/oci.h"
@@ -263,6 +264,12 @@ image_manager_set_containers(struct image_manager *m, struct container_manager *
         m->containers = c;
 }
 
+void
+image_manager_set_events(struct image_manager *m, struct event_bus *events)
+{
+        m->events = events;
+}
+
 struct image_store *
 image_manager_store(struct image_manager *m)
 {
@@ -370,6 +377,7 @@ untag(struct image_manager *m, const struct image *img, const char *name, const 
         if (r < 0)
                 return r;
         log_info("image %.12s untagged %s", id, ref);
+        event_bus_emit(m->events, "image", "untag", id, ref, NULL, (uid_t) -1);
         j = json_pack("{s:s,s:[s],s:b}", "id", id, "untagged", ref, "deleted", 0);
         if (!j)
                 return -ENOMEM;
@@ -419,6 +427,8 @@ image_manager_remove(struct image_manager *m, const char *ref, bool force, json_
         if (r < 0)
                 return r;
         log_info("image %.12s removed", id);
+        event_bus_emit(m->events, "image", "remove", id,
+                       json_string_value(json_array_get(untagged, 0)), NULL, (uid_t) -1);
         j = json_pack("{s:s,s:O,s:b}", "id", id, "untagged", untagged, "deleted", 1);
         if (!j)
                 return -ENOMEM;
@@ -515,6 +525,8 @@ image_manager_prune(struct image_manager *m, struct request *req)
                         return;
                 }
                 log_info("image %.12s removed (dangling)", ids[i]);
+                event_bus_emit(m->events, "image", "remove", ids[i], NULL, NULL,
+                               request_peer_uid(req));
                 json_array_append_new(p->deleted, json_string(ids[i]));
         }
         /* On failure, what was detached is in trash all the same. */

@@ -20,6 +20,7 @@ struct image_manager;
 struct image_store;
 struct worker_pool;
 struct container_manager;
+struct event_bus;
 
 int image_manager_new(struct event_base *base, struct worker_pool *workers, const char *root,
                       struct image_manager **ret, struct ctr_error **err);
@@ -30,6 +31,8 @@ void image_manager_free(struct image_manager *m);
 DEFINE_FREEP(struct image_manager, image_manager_free)
 /* The containers whose images may not be removed without force. */
 void image_manager_set_containers(struct image_manager *m, struct container_manager *c);
+/* Where "image" events (import, remove) go (daemon/events.h); NULL: none. */
+void image_manager_set_events(struct image_manager *m, struct event_bus *events);
 struct image_store *image_manager_store(struct image_manager *m);
 
 /* image.import (proto/PROTOCOL.md): path is an OCI layout directory, an

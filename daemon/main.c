@@ -15,9 +15,12 @@
 #include "common/fs-util.h"
 #include "common/log.h"
 #include "daemon/api/api.h"
+#include "daemon/cgroup/cgroup.h"
+#include "daemon/cgroup/resources.h"
 #include "daemon/config.h"
 #include "daemon/container.h"
 #include "daemon/dispatch.h"
+#include "daemon/events.h"
 #include "daemon/image-manager.h"
 #include "daemon/network-manager.h"
 #include "daemon/server.h"
@@ -53,11 +56,13 @@ usage(FILE *f)
                 "  --bridge NAME          the default network's bridge (default %s)\n"
                 "  --subnet CIDR          the default network's subnet (default %s)\n"
                 "  --log-level LEVEL      error|warning|notice|info|debug (default info)\n"
+                "  --seccomp-profile FILE the default seccomp profile, or unconfined\n"
+                "                         (default %s)\n"
                 "  -h, --help             show this help\n"
                 "  --version              show the version\n",
                 DAEMON_DEFAULT_SOCKET, DAEMON_DEFAULT_ROOT, DAEMON_DEFAULT_RUN_ROOT,
                 DAEMON_DEFAULT_CONFIG, DAEMON_DEFAULT_CGROUP_PARENT, DAEMON_DEFAULT_BRIDGE,
-                DAEMON_DEFAULT_SUBNET);
+                DAEMON_DEFAULT_SUBNET, DAEMON_DEFAULT_SECCOMP_PROFILE);
 }
 
 /* Returns 0 to run, 1 to exit 0 (help/version), -EINVAL on bad usage. */
@@ -65,7 +70,7 @@ static int
 parse_argv(int argc, char **argv, struct options *o)
 {
         enum { ARG_SOCKET = 0x100, ARG_ROOT, ARG_RUN_ROOT, ARG_CONFIG, ARG_CGROUP, ARG_LOG,
-               ARG_VERSION, ARG_BRIDGE, ARG_SUBNET };
+               ARG_VERSION, ARG_BRIDGE, ARG_SUBNET, ARG_SECCOMP };
         static const struct option opts[] = {
                 { "socket", required_argument, NULL, ARG_SOCKET },
                 { "root", required_argument, NULL, ARG_ROOT },
@@ -75,6 +80,7 @@ parse_argv(int argc, char **argv, struct options *o)
                 { "log-level", required_argument, NULL, ARG_LOG },
                 { "bridge", required_argument, NULL, ARG_BRIDGE },
                 { "subnet", required_argument, NULL, ARG_SUBNET },
+                { "seccomp-profile", required_argument, NULL, ARG_SECCOMP },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {},
@@ -115,6 +121,9 @@ parse_argv(int argc, char **argv, struct options *o)
                         break;
                 case ARG_SUBNET:
                         key = "subnet";
+                        break;
+                case ARG_SECCOMP:
+                        key = "seccomp_profile";
                         break;
                 default:
                         usage(stderr);
@@ -193,7 +202,8 @@ level_name(int level)
 }
 
 static int
-get_listen_fds(const char *path, int *fds, size_t *n, struct ctr_error **err)
+get_listen_fds(const char *path, const struct authz_groups *groups, int *fds, size_t *n,
+               struct ctr_error **err)
 {
         int k = sd_listen_fds(1);
 
@@ -228,7 +238,39 @@ get_listen_fds(const char *path, int *fds, size_t *n, struct ctr_error **err)
                 }
         }
         *n = 1;
-        return server_bind_unix(path, &fds[0], err);
+        return server_bind_unix(path, groups, &fds[0], err);
+}
+
+/* Under systemd (INVOCATION_ID is set for every service it starts) on a
+ * unified host, with the default cgroup parent: follow systemd's delegation
+ * rules (Delegate=yes in the unit). The daemon and its monitors move into
+ * <own cgroup>/supervisor, containers go below <own cgroup>/containers, and
+ * no process sits in an inner node. Elsewhere the configured parent is
+ * absolute from each hierarchy's root, as documented. */
+static int
+cgroup_parent_for_systemd(struct daemon_config *cfg, struct ctr_error **err)
+{
+        _cleanup_free_ char *own = NULL, *parent = NULL;
+        enum cgroup_mode mode;
+        int r;
+
+        if (!getenv("INVOCATION_ID") || strcmp(cfg->cgroup_parent, DAEMON_DEFAULT_CGROUP_PARENT) != 0)
+                return 0;
+        r = cgroup_detect(&mode, err);
+        if (r < 0)
+                return r;
+        if (mode != CGROUP_MODE_UNIFIED)
+                return 0;
+        r = cgroup_own_path(&own, err);
+        if (r < 0)
+                return r;
+        r = cgroup_delegate_setup(own, &parent, err);
+        if (r < 0)
+                return r;
+        log_info("systemd delegation: daemon in %s/supervisor, containers below %s", own, parent);
+        free(cfg->cgroup_parent);
+        cfg->cgroup_parent = TAKE_PTR(parent);
+        return 0;
 }
 
 int
@@ -243,8 +285,11 @@ main(int argc, char **argv)
         struct image_manager *images = NULL;
         struct network_manager *networks = NULL;
         struct container_manager *containers = NULL;
+        struct event_bus *events = NULL;
+        struct container_security_defaults *security = NULL;
         struct dispatch *dispatch = NULL;
         struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
+        struct authz_groups groups;
         int fds[8], r, ret = 1;
         size_t n_fds = 0;
 
@@ -273,9 +318,28 @@ main(int argc, char **argv)
                 log_error("%s", e->message);
                 goto out;
         }
+        r = cgroup_parent_for_systemd(&cfg, &e);
+        if (r < 0) {
+                log_error("cgroup delegation: %s", e ? e->message : strerror(-r));
+                goto out;
+        }
+        /* Before anything is served: a default profile that is missing or
+         * does not parse must stop the daemon, not weaken containers. */
+        r = container_security_defaults_new(cfg.seccomp_profile,
+                                            strcmp(cfg.seccomp_profile, DAEMON_DEFAULT_SECCOMP_PROFILE) == 0,
+                                            cfg.run_root, &security, &e);
+        if (r < 0) {
+                log_error("%s", e ? e->message : strerror(-r));
+                goto out;
+        }
         r = worker_pool_new(d.base, &workers);
         if (r < 0) {
                 log_error_errno(r, "worker pool");
+                goto out;
+        }
+        r = event_bus_new(d.base, &events);
+        if (r < 0) {
+                log_error_errno(r, "event bus");
                 goto out;
         }
         r = image_manager_new(d.base, workers, cfg.root, &images, &e);
@@ -283,6 +347,7 @@ main(int argc, char **argv)
                 log_error("image store: %s", e ? e->message : strerror(-r));
                 goto out;
         }
+        image_manager_set_events(images, events);
         {
                 struct network_manager_config nc = {
                         .base = d.base,
@@ -305,6 +370,7 @@ main(int argc, char **argv)
                         .workers = workers,
                         .images = image_manager_store(images),
                         .networks = networks,
+                        .events = events,
                         .root = cfg.root,
                         .run_root = cfg.run_root,
                         .cgroup_parent = cfg.cgroup_parent,
@@ -312,21 +378,31 @@ main(int argc, char **argv)
                         .stop_timeout = cfg.stop_timeout,
                         .log_max_size = cfg.log_max_size,
                         .log_max_files = cfg.log_max_files,
+                        .subuid_path = cfg.subuid_file,
+                        .subgid_path = cfg.subgid_file,
                 };
                 r = container_manager_new(&mc, &containers, &e);
                 if (r < 0) {
                         log_error("containers: %s", e ? e->message : strerror(-r));
                         goto out;
                 }
+                container_manager_set_security(containers, security);
         }
         image_manager_set_containers(images, containers);
         ctx = (struct api_context){
-                .containers = containers, .images = images, .networks = networks, .config = &cfg
+                .containers = containers, .images = images, .networks = networks, .events = events,
+                .config = &cfg
         };
         r = dispatch_new(api_methods, &ctx, &dispatch);
         if (r < 0)
                 goto out;
-        r = get_listen_fds(cfg.socket_path, fds, &n_fds, &e);
+        dispatch_set_authorize(dispatch, api_authorize);
+        r = authz_groups_resolve(cfg.admin_group, cfg.user_group, &groups, &e);
+        if (r < 0) {
+                log_error("%s", e ? e->message : strerror(-r));
+                goto out;
+        }
+        r = get_listen_fds(cfg.socket_path, &groups, fds, &n_fds, &e);
         if (r < 0) {
                 log_error("%s", e ? e->message : strerror(-r));
                 goto out;
@@ -338,6 +414,7 @@ main(int argc, char **argv)
                 log_error_errno(r, "server");
                 goto out;
         }
+        server_set_authz(d.server, &groups);
         ev_term = evsignal_new(d.base, SIGTERM, sigterm_cb, &d);
         ev_int = evsignal_new(d.base, SIGINT, sigterm_cb, &d);
         ev_hup = evsignal_new(d.base, SIGHUP, sighup_cb, &d);
@@ -354,6 +431,10 @@ main(int argc, char **argv)
                 log_error("event loop failed");
                 goto out;
         }
+        /* Event subscribers hear why their stream ends: one more turn of
+         * the loop writes it to each socket that can take it. */
+        event_bus_shutdown(events);
+        event_base_loop(d.base, EVLOOP_NONBLOCK);
         ret = 0;
 out:
         /* Order: stop talking to clients, then drop records (monitors keep
@@ -366,11 +447,14 @@ out:
                 event_free(ev_hup);
         worker_pool_free(workers);
         container_manager_free(containers);
+        container_security_defaults_free(security);
         /* After the containers, which hold endpoints of it. */
         network_manager_free(networks);
         server_free(d.server);
         dispatch_free(dispatch);
         image_manager_free(images);
+        /* Last of the producers gone: subscribers get their end. */
+        event_bus_free(events);
         if (d.base)
                 event_base_free(d.base);
         daemon_config_clear(&cfg);

@@ -4,10 +4,12 @@
  * addresses and routes, the interface names and the files are a worker's:
  *
  *   create: loop: checks, network reserved (CREATING) -> worker: host
- *           overlap, bridge name free, IPAM, record -> loop: READY, reply.
- *           The bridge itself is made by the first attach (network_prepare).
+ *           overlap, bridge name free, IPAM, record -> loop: READY, reply,
+ *           NAT job. The bridge itself is made by the first attach
+ *           (network_prepare).
  *   remove: loop: checks, REMOVING -> (after releases asked before it)
- *           loop: still no lease? -> worker: bridge, files -> loop: gone. */
+ *           loop: still no lease? -> worker: bridge, files -> loop: gone,
+ *           NAT job (its rules go). */
 #include <errno.h>
 #include <string.h>
 
@@ -84,6 +86,7 @@ create_finish(struct nm_job *j)
         }
         net->state = NETWORK_READY;
         net->created_ns = j->created_ns;
+        nm_nat_update(j->m);
         log_info("network `%s` created: %s on bridge %s", net->name, net_subnet_format(&net->subnet, s),
                  net->bridge);
         reply = network_to_json(net);
@@ -145,7 +148,7 @@ nm_check_new_network(struct network_manager *m, const char *name, const char *su
 
 void
 network_manager_create(struct network_manager *m, const char *name, const char *subnet, const char *bridge,
-                       struct request *req)
+                       bool masquerade, struct request *req)
 {
         _cleanup_error_ struct ctr_error *e = NULL;
         char br[NET_IFNAME_MAX + 1];
@@ -160,6 +163,13 @@ network_manager_create(struct network_manager *m, const char *name, const char *
                 request_error(req, kind, e ? e->message : strerror(-r), NULL);
                 return;
         }
+        if (masquerade && !net_nat_name_is_valid(br)) {
+                request_errorf(req, PROTO_ERR_INVALID_PARAMS,
+                               "--masquerade: the bridge name `%s` must be letters, digits, '_', '.' and '-' "
+                               "(nftables matches it)",
+                               br);
+                return;
+        }
         j = nm_job_new(m, NM_JOB_CREATE, create_run, create_finish);
         if (!j || network_new(name, &s, br, false, m->dir, &net) < 0) {
                 nm_job_unref(j);
@@ -169,6 +179,7 @@ network_manager_create(struct network_manager *m, const char *name, const char *
         /* Reserved in the table now: a concurrent create sees the name,
          * subnet and bridge taken; nothing else sees the network. */
         net->state = NETWORK_CREATING;
+        net->masquerade = masquerade;
         nm_insert(m, net);
         j->net = network_ref(net);
         j->req = req;
@@ -177,13 +188,29 @@ network_manager_create(struct network_manager *m, const char *name, const char *
 
 /* ---- list, inspect ---- */
 
+/* network_to_json() with "containers" not counting the removed containers
+ * whose lease only waits for the teardown batch. */
+static json_t *
+network_json(struct network_manager *m, const struct network *n)
+{
+        json_t *j = network_to_json(n);
+        json_int_t count = json_integer_value(json_object_get(j, "containers"));
+
+        for (const struct nm_parked *p = m->parked; p; p = p->next)
+                if (p->net == n && p->release && count > 0)
+                        count--;
+        if (j)
+                json_object_set_new(j, "containers", json_integer(count));
+        return j;
+}
+
 json_t *
 network_manager_list_json(struct network_manager *m)
 {
         json_t *a = json_array();
 
         for (struct network *n = m->networks; a && n; n = n->next)
-                if (n->state != NETWORK_CREATING && json_array_append_new(a, network_to_json(n)) < 0) {
+                if (n->state != NETWORK_CREATING && json_array_append_new(a, network_json(m, n)) < 0) {
                         json_decref(a);
                         a = NULL;
                 }
@@ -213,7 +240,13 @@ network_manager_inspect_json(struct network_manager *m, const char *name, json_t
         }
         for (size_t i = 0; i < n_leases; i++) {
                 struct nm_endpoint *e = nm_endpoint_find(m, leases[i].owner);
+                struct nm_parked *p = nm_parked_find(m, leases[i].owner);
                 char addr[NET_ADDR_STRLEN];
+
+                /* Removed, its lease only waiting for the teardown batch:
+                 * no longer a member. */
+                if (p && p->release)
+                        continue;
 
                 /* The name of a container that is not running is the
                  * container side's (daemon/api/network.c fills it in). */
@@ -271,6 +304,7 @@ remove_finish(struct nm_job *j)
         log_info("network `%s` removed (bridge %s)", net->name, net->bridge);
         request_reply(TAKE_PTR(j->req), json_pack("{s:s}", "name", net->name));
         nm_unlink(j->m, net);
+        nm_nat_update(j->m);
 }
 
 void
@@ -297,8 +331,10 @@ network_manager_remove(struct network_manager *m, const char *name, struct reque
                 request_error(req, PROTO_ERR_INTERNAL, "out of memory", NULL);
                 return;
         }
-        /* No new attach from now on; remove_start() decides. */
+        /* No new attach from now on; remove_start() decides, after the
+         * parked endpoints of exited containers went (their leases too). */
         net->state = NETWORK_REMOVING;
+        nm_flush_network(m, net);
         j->start = remove_start;
         j->inline_ok = false;
         j->net = network_ref(net);

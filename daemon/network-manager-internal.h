@@ -39,6 +39,7 @@ struct network {
         char *bridge;
         struct net_subnet subnet;
         bool is_default;
+        bool masquerade; /* outbound NAT (the default network: from the config) */
         char *dir; /* <root>/networks */
         struct net_ipam *ipam; /* set before the network is shared */
         /* loop */
@@ -60,6 +61,8 @@ struct network_manager {
         char *dir;       /* <root>/networks */
         char *netns_dir; /* <run-root>/netns */
         char *ep_dir;    /* <run-root>/endpoints: who is attached, for reconciliation */
+        char *nat_table;  /* our nftables table: "containerctl-" + the default bridge */
+        char *nat_marker; /* <run-root>/nat-table: exists while that table may exist */
         struct network *networks; /* the default first, then by name */
         struct nm_endpoint *endpoints;
         struct nm_job *jobs; /* queued and running, oldest first */
@@ -70,6 +73,24 @@ struct network_manager {
         network_members_changed_fn members_fn;
         void *members_userdata;
         unsigned reconciling; /* reconciliations asked and not done: attach/detach/release wait */
+        /* Deferred teardown (network-manager.c): endpoints of exited
+         * containers, removed in batches once no attach has run for a
+         * moment. */
+        struct nm_parked *parked;
+        unsigned n_parked;
+        struct event *ev_idle;
+};
+
+/* The veth, pin and record of an exited container, parked until a batch
+ * removes them; release: its lease goes too (the container was removed
+ * meanwhile). Owned by the loop, then by one flush job. */
+struct nm_parked {
+        struct nm_parked *next;
+        char *id;
+        struct network *net; /* a reference */
+        char veth[NET_IFNAME_MAX + 1];
+        char *netns_path, *ep_path;
+        bool release;
 };
 
 /* The endpoint of a running container (loop). */
@@ -157,6 +178,8 @@ enum nm_job_kind {
         NM_JOB_REMOVE,
         NM_JOB_RECONCILE_SCAN,
         NM_JOB_RECONCILE_APPLY,
+        NM_JOB_NAT,
+        NM_JOB_FLUSH,
 };
 
 /* Worker: the work, returning 0 or -errno (and j->err). */
@@ -168,6 +191,7 @@ typedef int (*nm_job_start_fn)(struct nm_job *j);
 typedef void (*nm_job_finish_fn)(struct nm_job *j);
 
 struct reconcile;
+struct nm_nat;
 
 struct nm_job {
         atomic_int refs;
@@ -176,12 +200,15 @@ struct nm_job {
         nm_job_start_fn start;
         nm_job_finish_fn finish;
         bool inline_ok; /* cleanup work: run it in the loop if no thread starts */
+        bool immediate; /* detach: remove now, do not park */
         /* inputs, fixed before the job starts */
         struct network *net; /* a reference, or NULL */
         char *id, *name, *hostname;
         char *netns_path, *ep_path;
         char veth[NET_IFNAME_MAX + 1];
         struct reconcile *rc; /* reconcile jobs: owned by the loop side */
+        struct nm_nat *nat;   /* NAT jobs: the networks as they were when it started */
+        struct nm_parked *batch; /* flush jobs: the endpoints they remove */
         /* results */
         int r;
         struct ctr_error *err;
@@ -226,6 +253,51 @@ void nm_ready_cb(evutil_socket_t fd, short what, void *arg);
 /* Maps a worker's error for a reply: EADDRINUSE (overlaps), EEXIST and
  * EBUSY are conflicts (network-admin.c). */
 void nm_reply_error(struct request *req, int r, const struct ctr_error *e);
+
+/* ---- outbound NAT (network-store.c) ----
+ *
+ * The nftables table is a function of the list of networks: every change
+ * (network created or removed, daemon start) queues a NAT job that
+ * rebuilds it from a snapshot taken when the job starts; NAT jobs run one
+ * at a time, in order, so the last snapshot wins. */
+
+/* "containerctl-" + the default bridge, each character nft would not take
+ * literally replaced by '_' (two daemons with different bridges never share
+ * a table). */
+int nm_nat_table_name(const char *default_bridge, char **ret);
+/* Queues a NAT job (loop). */
+void nm_nat_update(struct network_manager *m);
+void nm_nat_free(struct nm_nat *s);
+
+/* A container's job (kind detach or release, id copied), to run in the
+ * loop if no thread starts (network-manager.c). NULL on OOM (logged). */
+struct nm_job *nm_container_job(struct network_manager *m, enum nm_job_kind kind, nm_job_run_fn run,
+                                nm_job_start_fn start, nm_job_finish_fn finish, const char *id);
+/* A detach job's work and end: veth, pin and record of j->id. */
+int nm_detach_run(struct nm_job *j);
+void nm_detach_finish(struct nm_job *j);
+
+/* ---- deferred teardown (network-jobs.c) ---- */
+
+/* Frees a list of parked endpoints (NULL-safe). */
+void nm_parked_free(struct nm_parked *p);
+/* Loop: parks what detach job j would remove (taking its net, pin and
+ * record paths). false without memory: then j runs now. */
+bool nm_park(struct network_manager *m, struct nm_job *j);
+struct nm_parked *nm_parked_find(struct network_manager *m, const char *id);
+/* Before an attach to net with host end veth: that endpoint, if parked,
+ * gets a detach job of its own now (queued before the attach); so do the
+ * parked leases of net if it is full without them. */
+void nm_unpark_for_attach(struct network_manager *m, struct network *net, const char *veth);
+/* Hands the parked endpoints of net to a flush job now (network.remove). */
+void nm_flush_network(struct network_manager *m, struct network *net);
+/* True if flush job j removes container id's endpoint. */
+bool nm_batch_has(const struct nm_job *j, const char *id);
+/* (Re)starts the idle timer if anything is parked; its callback. */
+void nm_teardown_idle_arm(struct network_manager *m);
+void nm_teardown_idle_cb(evutil_socket_t fd, short what, void *arg);
+/* Shutdown (loop, no workers): removes everything parked, blocking. */
+void nm_teardown_shutdown(struct network_manager *m);
 
 /* ---- reconciliation (network-reconcile.c) ---- */
 

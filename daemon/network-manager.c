@@ -7,8 +7,10 @@
  *   attach:  worker: bridge once per run -> lease -> netns pinned at
  *            <run-root>/netns/<id> -> veth -> endpoint record; any failure
  *            undoes what this attach made. loop: endpoint, done(), members.
- *   detach:  loop: endpoint out, members. worker: veth, netns, record.
- *   release: worker: the IPAM lease.
+ *   detach:  loop: endpoint out, members; veth, netns and record parked.
+ *            worker, later, in a batch (network-jobs.c, "deferred
+ *            teardown").
+ *   release: worker: the IPAM lease (with the batch if still parked).
  *
  * network.create/remove are network-admin.c's, reconciliation
  * network-reconcile.c's, the network objects and files network-store.c's.
@@ -85,9 +87,12 @@ network_manager_new(const struct network_manager_config *cfg, struct network_man
         struct network_manager *m;
         int r;
 
-        if (cfg->masquerade)
-                return ctr_error_msg(err, EOPNOTSUPP,
-                                     "masquerade = yes needs nftables support, not built");
+        /* Checked first: nothing is made for a config that cannot work. */
+        if (cfg->masquerade && !net_nat_name_is_valid(cfg->default_bridge))
+                return ctr_error_msg(err, EINVAL,
+                                     "masquerade = yes: the bridge name `%s` must be letters, digits, '_', "
+                                     "'.' and '-' (nftables matches it)",
+                                     cfg->default_bridge);
         m = calloc(1, sizeof(*m));
         if (!m)
                 return ctr_error_sys(err, ENOMEM, "network manager");
@@ -95,12 +100,15 @@ network_manager_new(const struct network_manager_config *cfg, struct network_man
         m->workers = cfg->workers;
         if (asprintf(&m->dir, "%s/networks", cfg->root) < 0 ||
             asprintf(&m->netns_dir, "%s/netns", cfg->run_root) < 0 ||
-            asprintf(&m->ep_dir, "%s/endpoints", cfg->run_root) < 0) {
+            asprintf(&m->ep_dir, "%s/endpoints", cfg->run_root) < 0 ||
+            asprintf(&m->nat_marker, "%s/nat-table", cfg->run_root) < 0 ||
+            nm_nat_table_name(cfg->default_bridge, &m->nat_table) < 0) {
                 r = ctr_error_sys(err, ENOMEM, "network manager");
                 goto fail;
         }
         m->ev_ready = event_new(m->base, -1, 0, nm_ready_cb, m);
-        if (!m->ev_ready) {
+        m->ev_idle = evtimer_new(m->base, nm_teardown_idle_cb, m);
+        if (!m->ev_ready || !m->ev_idle) {
                 r = ctr_error_sys(err, ENOMEM, "network manager");
                 goto fail;
         }
@@ -112,6 +120,9 @@ network_manager_new(const struct network_manager_config *cfg, struct network_man
                 r = network_store_load(m, cfg->default_bridge, cfg->default_subnet, err);
         if (r < 0)
                 goto fail;
+        /* The config decides for the default network (first in the list);
+         * the rules follow at network_manager_reconcile(). */
+        m->networks->masquerade = cfg->masquerade;
         *ret = m;
         return 0;
 fail:
@@ -126,6 +137,7 @@ network_manager_free(struct network_manager *m)
 {
         if (!m)
                 return;
+        nm_teardown_shutdown(m);
         /* The pool is freed first (main.c): no job finishes any more;
          * threads still running hold their own reference to their job
          * and its network. */
@@ -153,9 +165,13 @@ network_manager_free(struct network_manager *m)
         free(m->notify);
         if (m->ev_ready)
                 event_free(m->ev_ready);
+        if (m->ev_idle)
+                event_free(m->ev_idle);
         free(m->dir);
         free(m->netns_dir);
         free(m->ep_dir);
+        free(m->nat_table);
+        free(m->nat_marker);
         free(m);
 }
 
@@ -503,6 +519,7 @@ attach_finish(struct nm_job *j)
                 if (j->created_ns > 0)
                         j->net->created_ns = j->created_ns;
         }
+        nm_teardown_idle_arm(m);
         if (r >= 0) {
                 net_mac_from_addr(j->addr, mac);
                 r = nm_endpoint_add(m, j->net, j->id, j->name, j->hostname, j->addr, mac, &e);
@@ -583,6 +600,9 @@ network_manager_attach(struct network_manager *m, const char *network, const cha
                 nm_job_fail(m, j, r);
                 return;
         }
+        /* Its own parked endpoint (same veth, same pin) goes first; so do
+         * the parked leases of a network that is full without them. */
+        nm_unpark_for_attach(m, net, j->veth);
         j->net = network_ref(net);
         net->attaching++;
         nm_job_submit(m, j);
@@ -591,8 +611,8 @@ network_manager_attach(struct network_manager *m, const char *network, const cha
 /* ---- detach, release ---- */
 
 /* Worker: every step is tried; the first error is reported. */
-static int
-detach_run(struct nm_job *j)
+int
+nm_detach_run(struct nm_job *j)
 {
         _cleanup_error_ struct ctr_error *e1 = NULL, *e2 = NULL;
         int r1, r2;
@@ -630,11 +650,14 @@ detach_start(struct nm_job *j)
         }
         nm_notify_members(m, e->net->name);
         endpoint_remove(m, e);
-        return 0;
+        if (j->immediate || !nm_park(m, j))
+                return 0;
+        j->r = 0;
+        return 1;
 }
 
-static void
-detach_finish(struct nm_job *j)
+void
+nm_detach_finish(struct nm_job *j)
 {
         if (j->r < 0)
                 log_warning("container %.12s: remove its network endpoint: %s (retried at the next daemon "
@@ -644,9 +667,9 @@ detach_finish(struct nm_job *j)
                 log_debug("container %.12s: detached from network `%s`", j->id, j->net->name);
 }
 
-static struct nm_job *
-container_job(struct network_manager *m, enum nm_job_kind kind, nm_job_run_fn run, nm_job_start_fn start,
-              nm_job_finish_fn finish, const char *id)
+struct nm_job *
+nm_container_job(struct network_manager *m, enum nm_job_kind kind, nm_job_run_fn run, nm_job_start_fn start,
+                 nm_job_finish_fn finish, const char *id)
 {
         struct nm_job *j = nm_job_new(m, kind, run, finish);
 
@@ -660,13 +683,28 @@ container_job(struct network_manager *m, enum nm_job_kind kind, nm_job_run_fn ru
         return j;
 }
 
+static void
+detach(struct network_manager *m, const char *id, bool now)
+{
+        struct nm_job *j =
+                nm_container_job(m, NM_JOB_DETACH, nm_detach_run, detach_start, nm_detach_finish, id);
+
+        if (!j)
+                return;
+        j->immediate = now;
+        nm_job_submit(m, j);
+}
+
 void
 network_manager_detach(struct network_manager *m, const char *id)
 {
-        struct nm_job *j = container_job(m, NM_JOB_DETACH, detach_run, detach_start, detach_finish, id);
+        detach(m, id, false);
+}
 
-        if (j)
-                nm_job_submit(m, j);
+void
+network_manager_detach_now(struct network_manager *m, const char *id)
+{
+        detach(m, id, true);
 }
 
 static int
@@ -679,8 +717,16 @@ release_run(struct nm_job *j)
 static int
 release_start(struct nm_job *j)
 {
+        struct nm_parked *p = nm_parked_find(j->m, j->id);
         uint32_t addr;
 
+        /* Its veth is parked: the batch releases the address once the veth
+         * is gone. */
+        if (p) {
+                p->release = true;
+                j->r = 0;
+                return 1;
+        }
         for (struct network *n = j->m->networks; n; n = n->next)
                 if (n->state != NETWORK_CREATING && net_ipam_get(n->ipam, j->id, &addr) == 0) {
                         j->net = network_ref(n);
@@ -707,7 +753,8 @@ release_finish(struct nm_job *j)
 void
 network_manager_release(struct network_manager *m, const char *id)
 {
-        struct nm_job *j = container_job(m, NM_JOB_RELEASE, release_run, release_start, release_finish, id);
+        struct nm_job *j =
+                nm_container_job(m, NM_JOB_RELEASE, release_run, release_start, release_finish, id);
 
         if (j)
                 nm_job_submit(m, j);

@@ -79,10 +79,15 @@ void network_manager_attach(struct network_manager *m, const char *network, cons
 const struct network_endpoint_info *network_manager_endpoint(struct network_manager *m,
                                                              const char *id);
 
-/* Deletes container id's veth and netns in a worker (the lease stays).
- * No-op if it has none. Fire and forget: failures are logged, and the
- * next start's reconcile retries. */
+/* Takes container id's endpoint away at once (members, inspect) and
+ * deletes its veth and netns in a worker (the lease stays), in a later
+ * batch, once no container has started for a moment (an exit: the
+ * deletion must not slow the next start; network-jobs.c). _now: right
+ * away (a start that failed: nothing may stay half-made). No-op if it has
+ * none. Fire and forget: failures are logged, and the next start's
+ * reconcile retries. */
 void network_manager_detach(struct network_manager *m, const char *id);
+void network_manager_detach_now(struct network_manager *m, const char *id);
 
 /* Releases container id's lease (container removal), in a worker. */
 void network_manager_release(struct network_manager *m, const char *id);
@@ -117,14 +122,14 @@ void network_manager_reconcile(struct network_manager *m, network_keep_fn keep, 
 void network_manager_counters(struct network_manager *m, const char *id,
                               void (*done)(json_t *counters, void *userdata), void *userdata);
 
-/* The API (daemon/api/network.c): network.create {"name","subnet","bridge"?}
- * -> network object; network.list -> {"networks":[...]}; network.inspect
+/* The API (daemon/api/network.c): network.create {"name","subnet","bridge"?,
+ * "masquerade"?} -> network object; network.list -> {"networks":[...]}; network.inspect
  * {"network"} -> object with "containers"; network.remove {"network"}:
  * conflict while containers are attached (leases), the default network
  * cannot be removed. in_use(id) tells if a lease owner is still a
  * container. Replies may come later (workers). */
 void network_manager_create(struct network_manager *m, const char *name, const char *subnet,
-                            const char *bridge, struct request *req);
+                            const char *bridge, bool masquerade, struct request *req);
 json_t *network_manager_list_json(struct network_manager *m);
 int network_manager_inspect_json(struct network_manager *m, const char *name, json_t **ret,
                                  struct ctr_error **err);

@@ -487,4 +487,7 @@ network_manager_reconcile(struct network_manager *m, network_keep_fn keep, void 
         j->inline_ok = true;
         m->reconciling++;
         nm_job_submit(m, j);
+        /* The NAT table from the networks as they are now: rules of
+         * networks that are gone go, those of masquerading ones come. */
+        nm_nat_update(m);
 }

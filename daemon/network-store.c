@@ -1,13 +1,16 @@
 /* Networks as objects and files: names, the record <root>/networks/<name>.json
  * (written atomically; its presence is the network's existence), its IPAM
  * file <name>.ipam.json, loading them all at start with the default
- * network from the config, and the once-per-run preparation (record of the
- * default network, host check, bridge) the first attach does in a worker.
- * No requests and no jobs here. */
+ * network from the config, the once-per-run preparation (record of the
+ * default network, host check, bridge) the first attach does in a worker,
+ * and the NAT job that keeps our nftables table in step with the networks.
+ * No requests here. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/fs-util.h"
 #include "common/log.h"
@@ -114,9 +117,10 @@ network_record_save(const struct network *n, int64_t created_ns, struct ctr_erro
 
         if (!path)
                 return ctr_error_sys(err, ENOMEM, "network `%s`", n->name);
-        j = json_pack("{s:i,s:s,s:s,s:s,s:b,s:s}", "version", RECORD_VERSION, "name", n->name, "subnet",
+        j = json_pack("{s:i,s:s,s:s,s:s,s:b,s:s,s:b}", "version", RECORD_VERSION, "name", n->name, "subnet",
                       net_subnet_format(&n->subnet, subnet), "bridge", n->bridge, "default",
-                      n->is_default, "created", format_rfc3339(created_ns, created, sizeof(created)));
+                      n->is_default, "created", format_rfc3339(created_ns, created, sizeof(created)),
+                      "masquerade", n->masquerade);
         if (j)
                 text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         json_decref(j);
@@ -135,7 +139,7 @@ network_record_load(const char *dir, const char *path, struct network **ret, int
         struct net_subnet s;
         json_error_t jerr;
         json_t *j;
-        int is_default = 0, version = 0, r;
+        int is_default = 0, masquerade = 0, version = 0, r;
         int64_t ns = 0;
 
         r = read_file_full(path, RECORD_MAX_SIZE, &text, NULL, err);
@@ -145,12 +149,14 @@ network_record_load(const char *dir, const char *path, struct network **ret, int
         if (!j)
                 return ctr_error_msg(err, EBADMSG, "network record `%s` is corrupt: %s (line %d)", path,
                                      jerr.text, jerr.line);
-        r = json_unpack(j, "{s:i,s:s,s:s,s:s,s:b,s:s}", "version", &version, "name", &name, "subnet", &subnet,
-                        "bridge", &bridge, "default", &is_default, "created", &created);
+        /* "masquerade" came with outbound NAT: absent in older records. */
+        r = json_unpack(j, "{s:i,s:s,s:s,s:s,s:b,s:s,s?b}", "version", &version, "name", &name, "subnet",
+                        &subnet, "bridge", &bridge, "default", &is_default, "created", &created, "masquerade",
+                        &masquerade);
         if (r < 0)
                 r = ctr_error_msg(err, EBADMSG,
                                   "network record `%s` is corrupt: missing or mistyped version, name, "
-                                  "subnet, bridge, default or created",
+                                  "subnet, bridge, default, created or masquerade",
                                   path);
         else if (version != RECORD_VERSION)
                 r = ctr_error_msg(err, EBADMSG, "network record `%s`: unknown version %d", path, version);
@@ -173,6 +179,7 @@ network_record_load(const char *dir, const char *path, struct network **ret, int
         if (r < 0)
                 return r;
         n->w_persisted = true;
+        n->masquerade = masquerade;
         n->created_ns = ns;
         *ret_created_ns = ns;
         *ret = TAKE_PTR(n);
@@ -366,6 +373,11 @@ network_prepare(struct network *n, int64_t *ret_created_ns, struct ctr_error **e
                 goto out;
         }
         r = net_bridge_ensure(n->bridge, &n->subnet, 0, err);
+        /* The bridge is born with forwarding off (isolated); a network with
+         * outbound NAT routes what arrives on it (the NAT job set
+         * ip_forward and the rules). */
+        if (r >= 0 && n->masquerade)
+                r = net_bridge_set_forwarding(n->bridge, true, err);
         if (r < 0) {
                 ctr_error_prefix(err, -r, "network `%s`", n->name);
                 goto out;
@@ -381,12 +393,159 @@ network_to_json(const struct network *n)
 {
         char subnet[NET_SUBNET_STRLEN], gw[NET_ADDR_STRLEN], created[64];
 
-        return json_pack("{s:s,s:s,s:s,s:s,s:b,s:o,s:I}", "name", n->name, "subnet",
+        return json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:o,s:I}", "name", n->name, "subnet",
                          net_subnet_format(&n->subnet, subnet), "gateway",
                          net_addr_format(net_subnet_gateway(&n->subnet), gw), "bridge", n->bridge,
-                         "default", n->is_default, "created",
+                         "default", n->is_default, "masquerade", n->masquerade, "created",
                          n->created_ns > 0 ? json_string(format_rfc3339(n->created_ns, created,
                                                                         sizeof(created)))
                                            : json_null(),
                          "containers", (json_int_t) net_ipam_count(n->ipam));
+}
+
+/* ---- outbound NAT ---- */
+
+struct nm_nat {
+        char *table, *marker;
+        struct net_nat_network *nets; /* bridges are copies */
+        size_t n;
+};
+
+int
+nm_nat_table_name(const char *default_bridge, char **ret)
+{
+        char *t;
+
+        if (asprintf(&t, "containerctl-%s", default_bridge) < 0)
+                return -ENOMEM;
+        for (char *p = t; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                      *p == '_' || *p == '.' || *p == '-'))
+                        *p = '_';
+        *ret = t;
+        return 0;
+}
+
+void
+nm_nat_free(struct nm_nat *s)
+{
+        if (!s)
+                return;
+        for (size_t i = 0; s->nets && i < s->n; i++)
+                free((char *) s->nets[i].bridge);
+        free(s->nets);
+        free(s->table);
+        free(s->marker);
+        free(s);
+}
+
+/* Loop: every network that exists (one being removed still does). */
+static struct nm_nat *
+nat_snapshot(struct network_manager *m)
+{
+        struct nm_nat *s = calloc(1, sizeof(*s));
+        size_t n = 0;
+
+        for (struct network *x = m->networks; x; x = x->next)
+                n++;
+        if (!s || !(s->nets = calloc(n + 1, sizeof(*s->nets))) || !(s->table = strdup(m->nat_table)) ||
+            !(s->marker = strdup(m->nat_marker))) {
+                nm_nat_free(s);
+                return NULL;
+        }
+        for (struct network *x = m->networks; x; x = x->next) {
+                if (x->state == NETWORK_CREATING)
+                        continue;
+                s->nets[s->n] = (struct net_nat_network){
+                        .bridge = strdup(x->bridge), .subnet = x->subnet, .masquerade = x->masquerade
+                };
+                if (!s->nets[s->n++].bridge) {
+                        nm_nat_free(s);
+                        return NULL;
+                }
+        }
+        return s;
+}
+
+/* Worker. The marker file (run-root: gone at reboot, like the table) says
+ * that the table may exist: without it and without a masquerading network
+ * nftables is not touched at all (not even loaded). The marker is made
+ * before the table and removed after it. */
+static int
+nat_run(struct nm_job *j)
+{
+        struct nm_nat *s = j->nat;
+        bool any = false, marked, changed = false;
+        int r;
+
+        for (size_t i = 0; i < s->n; i++)
+                any |= s->nets[i].masquerade;
+        marked = access(s->marker, F_OK) == 0;
+        if (!any && !marked)
+                return 0;
+        if (any && !marked) {
+                _cleanup_close_ int fd = open(s->marker, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+                if (fd < 0 || write_all(fd, s->table, strlen(s->table)) < 0)
+                        return ctr_error_sys(&j->err, errno, "create `%s`", s->marker);
+        }
+        r = net_nat_apply(s->table, s->nets, s->n, &j->err);
+        if (r < 0)
+                return r;
+        if (!any && unlink(s->marker) < 0 && errno != ENOENT)
+                log_warning("remove `%s`: %s", s->marker, strerror(errno));
+        if (any) {
+                r = net_ipv4_forward_enable(&changed, &j->err);
+                if (r < 0)
+                        return r;
+                if (changed)
+                        log_notice("outbound NAT: set net.ipv4.ip_forward = 1");
+        }
+        /* After ip_forward went 0 -> 1 the kernel switched forwarding on
+         * for every interface, ours too: each bridge of ours gets its own
+         * setting back. Bridges not made yet get theirs from
+         * network_prepare(). */
+        for (size_t i = 0; i < s->n; i++) {
+                _cleanup_error_ struct ctr_error *e = NULL;
+
+                r = net_bridge_set_forwarding(s->nets[i].bridge, s->nets[i].masquerade, &e);
+                if (r < 0 && r != -ENODEV)
+                        log_warning("outbound NAT: %s", e ? e->message : strerror(-r));
+        }
+        log_info("outbound NAT: table ip %s %s", s->table, any ? "up to date" : "removed");
+        return 0;
+}
+
+/* Loop, at the job's turn: the networks as they are now. */
+static int
+nat_start(struct nm_job *j)
+{
+        j->nat = nat_snapshot(j->m);
+        if (!j->nat) {
+                j->r = -ENOMEM;
+                return 1;
+        }
+        return 0;
+}
+
+static void
+nat_finish(struct nm_job *j)
+{
+        if (j->r < 0)
+                log_error("outbound NAT: %s", j->err ? j->err->message : strerror(-j->r));
+}
+
+void
+nm_nat_update(struct network_manager *m)
+{
+        struct nm_job *j = nm_job_new(m, NM_JOB_NAT, nat_run, nat_finish);
+
+        if (!j) {
+                log_error("outbound NAT: out of memory");
+                return;
+        }
+        j->start = nat_start;
+        /* Rules of a removed network must go even without a thread. */
+        j->inline_ok = true;
+        nm_job_submit(m, j);
 }

@@ -8,6 +8,7 @@
 #include <grp.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/un.h>
 
 #include "common/log.h"
@@ -30,6 +31,7 @@ struct server {
         unsigned n_clients;
         client_line_fn on_line;
         void *userdata;
+        struct authz_groups authz;
 };
 
 static void
@@ -51,17 +53,32 @@ server_backoff_cb(evutil_socket_t fd, short what, void *arg)
         server_listen_enable(arg, true);
 }
 
-static void
-server_reject_busy(int fd)
-{
-        char msg[80];
-        _cleanup_free_ char *line = NULL;
 
-        snprintf(msg, sizeof(msg), "too many clients (limit %d), try again later",
-                 SERVER_MAX_CLIENTS);
-        line = proto_encode_error(NULL, PROTO_ERR_BUSY, msg, NULL);
+/* Best effort, non-blocking: the peer gets one error line, then EOF. */
+static void
+server_reject(int fd, enum proto_error_kind kind, const char *msg)
+{
+        _cleanup_free_ char *line = proto_encode_error(NULL, kind, msg, NULL);
+
         if (line)
-                (void) !write(fd, line, strlen(line)); /* best effort, non-blocking */
+                (void) !write(fd, line, strlen(line));
+}
+
+/* The peer's role from its uid, primary gid and supplementary groups as
+ * the kernel recorded them when it connected (not looked up by name: a
+ * user removed from a group since login keeps the groups of its process,
+ * exactly what the kernel enforces for files too). */
+static enum authz_role
+server_peer_role(const struct server *s, int fd, const struct ucred *cred)
+{
+        _cleanup_free_ gid_t *groups = NULL;
+        size_t n = 0;
+
+        if (cred->uid == 0)
+                return AUTHZ_ROLE_ADMIN;
+        if (authz_peer_groups(fd, &groups, &n) < 0)
+                n = 0;
+        return authz_role_for(cred->uid, cred->gid, groups, n, &s->authz);
 }
 
 static void
@@ -72,6 +89,7 @@ server_accept_cb(evutil_socket_t lfd, short what, void *arg)
         struct ucred cred = { .pid = 0, .uid = (uid_t) -1, .gid = (gid_t) -1 };
         socklen_t len = sizeof(cred);
         struct client_entry *e;
+        enum authz_role role;
         struct client *c;
 
         fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -90,16 +108,27 @@ server_accept_cb(evutil_socket_t lfd, short what, void *arg)
                 log_warning_errno(-errno, "SO_PEERCRED");
                 return;
         }
+        role = server_peer_role(s, fd, &cred);
+        if (role == AUTHZ_ROLE_NONE) {
+                char msg[256];
+                log_info("refusing client uid=%u pid=%d: not an admin or user of containerctl",
+                         (unsigned) cred.uid, (int) cred.pid);
+                server_reject(fd, PROTO_ERR_DENIED, authz_refusal_message(cred.uid, &s->authz, msg, sizeof(msg)));
+                return;
+        }
         if (s->n_clients >= SERVER_MAX_CLIENTS) {
                 log_warning("refusing client uid=%u pid=%d: %u clients connected",
                             (unsigned) cred.uid, (int) cred.pid, s->n_clients);
-                server_reject_busy(fd);
+                char msg[80];
+                snprintf(msg, sizeof(msg), "too many clients (limit %d), try again later",
+                         SERVER_MAX_CLIENTS);
+                server_reject(fd, PROTO_ERR_BUSY, msg);
                 return;
         }
         e = calloc(1, sizeof(*e));
         if (!e)
                 return;
-        c = client_new(s, s->base, fd, &cred, s->on_line, s->userdata);
+        c = client_new(s, s->base, fd, &cred, role, s->on_line, s->userdata);
         if (!c) {
                 free(e);
                 return;
@@ -109,7 +138,8 @@ server_accept_cb(evutil_socket_t lfd, short what, void *arg)
         e->next = s->clients;
         s->clients = e;
         s->n_clients++;
-        log_debug("client uid=%u pid=%d connected", (unsigned) cred.uid, (int) cred.pid);
+        log_debug("client uid=%u pid=%d connected (%s)", (unsigned) cred.uid, (int) cred.pid,
+                  authz_role_to_string(role));
 }
 
 void
@@ -162,6 +192,12 @@ fail:
 }
 
 void
+server_set_authz(struct server *s, const struct authz_groups *g)
+{
+        s->authz = *g;
+}
+
+void
 server_stop_listening(struct server *s)
 {
         for (size_t i = 0; i < s->n_listen; i++) {
@@ -194,12 +230,41 @@ server_client_count(const struct server *s)
         return s->n_clients;
 }
 
+/* Gives group gid read-write access to path with a POSIX ACL entry (the
+ * system.posix_acl_access xattr, acl(5)'s on-disk form: a version header,
+ * then entries sorted by tag), so the socket's one group (users) and the
+ * admins can both connect. */
+static int
+socket_acl_add_group(const char *path, gid_t gid)
+{
+        struct {
+                uint32_t version;
+                struct {
+                        uint16_t tag, perm;
+                        uint32_t id;
+                } __attribute__((packed)) e[5];
+        } __attribute__((packed)) acl = {
+                .version = 2,
+                .e = {
+                        { 0x01, 6, UINT32_MAX },   /* ACL_USER_OBJ rw */
+                        { 0x04, 6, UINT32_MAX },   /* ACL_GROUP_OBJ rw */
+                        { 0x08, 6, (uint32_t) gid }, /* ACL_GROUP gid rw */
+                        { 0x10, 6, UINT32_MAX },   /* ACL_MASK rw */
+                        { 0x20, 0, UINT32_MAX },   /* ACL_OTHER none */
+                },
+        };
+
+        if (setxattr(path, "system.posix_acl_access", &acl, sizeof(acl), 0) < 0)
+                return -errno;
+        return 0;
+}
+
 int
-server_bind_unix(const char *path, int *ret_fd, struct ctr_error **err)
+server_bind_unix(const char *path, const struct authz_groups *g, int *ret_fd,
+                 struct ctr_error **err)
 {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = -1;
-        struct group *gr;
         mode_t old;
         int r;
 
@@ -228,9 +293,10 @@ server_bind_unix(const char *path, int *ret_fd, struct ctr_error **err)
                 return ctr_error_sys(err, errno, "bind `%s`", path);
         if (chmod(path, 0660) < 0)
                 return ctr_error_sys(err, errno, "chmod `%s`", path);
-        gr = getgrnam("containerctl");
-        if (gr && chown(path, (uid_t) -1, gr->gr_gid) < 0)
-                log_warning_errno(-errno, "chgrp `%s` to containerctl", path);
+        if (g && g->has_user && chown(path, (uid_t) -1, g->user_gid) < 0)
+                log_warning_errno(-errno, "chgrp `%s` to %s", path, g->user_name);
+        if (g && g->has_admin && (r = socket_acl_add_group(path, g->admin_gid)) < 0)
+                log_warning_errno(r, "give group %s access to `%s` (ACL)", g->admin_name, path);
         if (listen(fd, 128) < 0)
                 return ctr_error_sys(err, errno, "listen on `%s`", path);
         *ret_fd = TAKE_FD(fd);

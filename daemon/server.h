@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "common/error.h"
+#include "daemon/authz.h"
 #include "daemon/client.h"
 
 #define SERVER_MAX_CLIENTS 64
@@ -17,6 +18,9 @@ struct server;
 /* listen_fds are taken over (closed by server_free). Loop thread only. */
 int server_new(struct event_base *base, const int *listen_fds, size_t n_fds,
                client_line_fn on_line, void *userdata, struct server **ret);
+/* Who gets which role (daemon/authz.h). Until called, only uid 0 may
+ * connect. Loop thread only. */
+void server_set_authz(struct server *s, const struct authz_groups *g);
 /* Closes listeners and every client. */
 void server_free(struct server *s);
 DEFINE_FREEP(struct server, server_free)
@@ -25,11 +29,14 @@ void server_stop_listening(struct server *s);
 unsigned server_client_count(const struct server *s);
 
 /* Creates, binds and listens on a Unix socket at path: a stale socket file
- * is removed only if nothing answers on it (connect fails), mode 0660 and
- * group "containerctl" if that group exists. */
-int server_bind_unix(const char *path, int *ret_fd, struct ctr_error **err);
+ * is removed only if nothing answers on it (connect fails), mode 0660, the
+ * user group as its group and an ACL entry giving the admin group access
+ * too (either only if it exists; g may be NULL: root only). */
+int server_bind_unix(const char *path, const struct authz_groups *g, int *ret_fd,
+                     struct ctr_error **err);
 
 /* Internal to server.c/client.c. */
 struct client *client_new(struct server *s, struct event_base *base, int fd,
-                          const struct ucred *cred, client_line_fn on_line, void *userdata);
+                          const struct ucred *cred, enum authz_role role, client_line_fn on_line,
+                          void *userdata);
 void server_client_closed(struct server *s, struct client *c);

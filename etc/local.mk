@@ -1,3 +1,5 @@
 # owned by the daemon owner
 containerctlconfdir = $(sysconfdir)/containerctl
-dist_containerctlconf_DATA = etc/containerctld.conf
+# seccomp.json: the default seccomp profile (Docker JSON format), read by the
+# daemon for containers without --security-opt seccomp=...
+dist_containerctlconf_DATA = etc/containerctld.conf etc/seccomp.json

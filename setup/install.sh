@@ -22,7 +22,7 @@ PIDFILE=$RUNSTATEDIR/containerctld.pid
 
 DEPS=(autoconf automake libtool pkg-config gcc make libevent-dev libjansson-dev
       libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libsystemd-dev
-      libarchive-dev libssl-dev libisal-dev libzstd-dev busybox-static zstd xz-utils)
+      libarchive-dev libssl-dev libisal-dev libzstd-dev libnftables-dev busybox-static zstd xz-utils)
 
 step() { printf '==> %s\n' "$*"; }
 die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
@@ -53,7 +53,25 @@ wait_for() {
         return 1
 }
 
+# --userns auto takes each container's ids from the subordinate ids of the
+# user containerctl (subuid(5)): a system user with no login and one large
+# range, added only where missing (an admin's own lines are kept).
+ensure_userns_ids() {
+        getent group containerctl >/dev/null || groupadd --system containerctl
+        # The API's admin role (containerctld.conf(5): admin_group).
+        getent group containerctl-admin >/dev/null || groupadd --system containerctl-admin
+        getent passwd containerctl >/dev/null ||
+                useradd --system --gid containerctl --no-create-home --home-dir /nonexistent \
+                        --shell /usr/sbin/nologin containerctl
+        local f
+        for f in /etc/subuid /etc/subgid; do
+                grep -qs '^containerctl:' "$f" || echo 'containerctl:1000000000:1000000000' >>"$f"
+        done
+}
+
 [[ ${SKIP_APT:-0} == 1 ]] || apt_install "${DEPS[@]}"
+step "user containerctl and its subordinate ids (--userns auto)"
+ensure_userns_ids
 
 step "build in $BUILD_DIR"
 cd "$SRC"

@@ -20,8 +20,8 @@ SANITIZERS=${CTL_SANITIZERS:-1}
 
 DEPS=(autoconf automake libtool pkg-config gcc make libevent-dev libjansson-dev
       libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libsystemd-dev
-      libarchive-dev libssl-dev libisal-dev libzstd-dev busybox-static zstd xz-utils
-      bats socat jq python3 crun runc hyperfine umoci skopeo curl iproute2)
+      libarchive-dev libssl-dev libisal-dev libzstd-dev libnftables-dev busybox-static zstd xz-utils
+      bats socat jq python3 crun runc hyperfine umoci skopeo curl iproute2 nftables)
 
 PASS=0 FAIL=0 SKIP=0
 
@@ -125,9 +125,24 @@ run_vm_suite() {
         fi
 }
 
+# --userns auto takes each container's ids from the subordinate ids of the
+# user containerctl (subuid(5)): a system user with no login and one large
+# range, added only where missing (an admin's own lines are kept).
+ensure_userns_ids() {
+        getent group containerctl >/dev/null || groupadd --system containerctl
+        getent passwd containerctl >/dev/null ||
+                useradd --system --gid containerctl --no-create-home --home-dir /nonexistent \
+                        --shell /usr/sbin/nologin containerctl
+        local f
+        for f in /etc/subuid /etc/subgid; do
+                grep -qs '^containerctl:' "$f" || echo 'containerctl:1000000000:1000000000' >>"$f"
+        done
+}
+
 main() {
         local start=$SECONDS
         [[ ${SKIP_APT:-0} == 1 || $(id -u) != 0 ]] || apt_install "${DEPS[@]}" || fail_step "apt-get install"
+        [[ $(id -u) != 0 ]] || ensure_userns_ids || fail_step "user containerctl and its subordinate ids"
 
         cd "$SRC" || exit 1
         step "autogen"

@@ -13,6 +13,7 @@ struct api_context {
         struct container_manager *containers;
         struct image_manager *images;
         struct network_manager *networks;
+        struct event_bus *events;
         const struct daemon_config *config;
 };
 
@@ -60,6 +61,20 @@ void api_container_inspect(struct request *req, json_t *params, void *userdata);
 void api_container_wait(struct request *req, json_t *params, void *userdata);
 void api_container_attach(struct request *req, json_t *params, void *userdata);
 void api_container_logs(struct request *req, json_t *params, void *userdata);
+/* daemon/api/authz.c: a user's ownership checks (dispatch_authorize_fn),
+ * and what a user may ask for at create (sets p->owner_uid; for admins
+ * nothing else). Each answers req when it refuses. */
+struct container_create_params;
+bool api_authorize(struct request *req, json_t *params, void *userdata);
+int api_authorize_create(struct request *req, json_t *params, struct api_context *ctx,
+                         struct container_create_params *p);
+/* daemon/api/resources.c */
+void api_container_update(struct request *req, json_t *params, void *userdata);
+void api_container_pause(struct request *req, json_t *params, void *userdata);
+void api_container_resume(struct request *req, json_t *params, void *userdata);
+void api_container_stats(struct request *req, json_t *params, void *userdata);
+/* daemon/api/events.c */
+void api_events_subscribe(struct request *req, json_t *params, void *userdata);
 
 void api_network_create(struct request *req, json_t *params, void *userdata);
 void api_network_list(struct request *req, json_t *params, void *userdata);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/parse.h"
+#include "daemon/api/api-resources.h"
 #include "daemon/api/api.h"
 #include "daemon/container.h"
 #include "daemon/ports.h"
@@ -31,7 +32,7 @@ parse_mounts(struct request *req, json_t *params, struct container_create_params
         }
         json_array_foreach (v, i, x) {
                 const char *src, *dst;
-                bool ro;
+                bool ro, idmap;
                 if (!json_is_object(x)) {
                         request_errorf(req, PROTO_ERR_INVALID_PARAMS,
                                        "parameter 'mounts' item %zu must be an object", i);
@@ -39,11 +40,13 @@ parse_mounts(struct request *req, json_t *params, struct container_create_params
                 }
                 if (api_param_string(req, x, "source", true, &src) < 0 ||
                     api_param_string(req, x, "destination", true, &dst) < 0 ||
-                    api_param_bool(req, x, "readonly", &ro) < 0)
+                    api_param_bool(req, x, "readonly", &ro) < 0 ||
+                    api_param_bool(req, x, "idmap", &idmap) < 0)
                         return -EINVAL;
                 p->mounts[i].source = strdup(src);
                 p->mounts[i].destination = strdup(dst);
                 p->mounts[i].readonly = ro;
+                p->mounts[i].idmap = idmap;
                 p->n_mounts++;
         }
         return 0;
@@ -112,6 +115,35 @@ parse_labels(struct request *req, json_t *params, char ***ret)
         return 0;
 }
 
+/* "security": capabilities, seccomp, read-only root (container-security.h). */
+static int
+parse_security(struct request *req, json_t *params, struct container_security *ret)
+{
+        _cleanup_error_ struct ctr_error *e = NULL;
+        int r = container_security_from_params(json_object_get(params, "security"), ret, &e);
+
+        if (r < 0)
+                request_error(req, r == -ENOMEM ? PROTO_ERR_INTERNAL : PROTO_ERR_INVALID_PARAMS,
+                              e ? e->message : "invalid security settings", NULL);
+        return r;
+}
+
+/* "userns": "auto" or "host" (container-userns.h); absent: host. */
+static int
+parse_userns(struct request *req, json_t *params, enum container_userns_mode *ret)
+{
+        _cleanup_error_ struct ctr_error *e = NULL;
+        const char *mode = NULL;
+        int r;
+
+        if (api_param_string(req, params, "userns", false, &mode) < 0)
+                return -EINVAL;
+        r = container_userns_mode_parse(mode, ret, &e);
+        if (r < 0)
+                request_error(req, PROTO_ERR_INVALID_PARAMS, e ? e->message : "invalid userns", NULL);
+        return r;
+}
+
 void
 api_container_create(struct request *req, json_t *params, void *userdata)
 {
@@ -121,7 +153,7 @@ api_container_create(struct request *req, json_t *params, void *userdata)
                                             "tty",         "open_stdin",   "log_max_size",
                                             "log_max_files", "entrypoint",  "stop_signal",
                                             "labels",      "network",      "ports",
-                                            "network_aliases", NULL };
+                                            "network_aliases", "limits", "security", "userns", NULL };
         struct api_context *ctx = userdata;
         _cleanup_error_ struct ctr_error *e = NULL;
         struct container_create_params p = { 0 };
@@ -153,12 +185,19 @@ api_container_create(struct request *req, json_t *params, void *userdata)
             api_param_bool(req, params, "tty", &p.tty) < 0 ||
             api_param_bool(req, params, "open_stdin", &p.open_stdin) < 0 ||
             api_param_int(req, params, "log_max_size", 0, INT64_MAX, &present, &max_size) < 0 ||
-            api_param_int(req, params, "log_max_files", 1, 100, &present, &max_files) < 0) {
+            api_param_int(req, params, "log_max_files", 1, 100, &present, &max_files) < 0 ||
+            api_param_limits(req, params, "limits", &p.has_limits, &p.limits) < 0 ||
+            parse_security(req, params, &p.security) < 0 ||
+            parse_userns(req, params, &p.userns) < 0) {
                 container_create_params_clear(&p);
                 return;
         }
         p.log_max_size = max_size;
         p.log_max_files = (int) max_files;
+        if (api_authorize_create(req, params, ctx, &p) < 0) {
+                container_create_params_clear(&p);
+                return;
+        }
         r = container_create(ctx->containers, &p, id, &name, &e);
         container_create_params_clear(&p);
         if (r < 0)
@@ -236,7 +275,11 @@ api_container_list(struct request *req, json_t *params, void *userdata)
 
         if (api_param_bool(req, params, "all", &all) < 0)
                 return;
-        request_reply(req, container_list_json(ctx->containers, all));
+        /* A user sees only their own containers (daemon/authz.h). */
+        request_reply(req, container_list_json(ctx->containers, all,
+                                               request_peer_role(req) == AUTHZ_ROLE_ADMIN
+                                                       ? (uid_t) -1
+                                                       : request_peer_uid(req)));
 }
 
 void

@@ -8,16 +8,18 @@
 void
 api_network_create(struct request *req, json_t *params, void *userdata)
 {
-        static const char *const keys[] = { "name", "subnet", "bridge", NULL };
+        static const char *const keys[] = { "name", "subnet", "bridge", "masquerade", NULL };
         struct api_context *ctx = userdata;
         const char *name, *subnet, *bridge;
+        bool masquerade = false;
 
         if (api_params_check_keys(req, params, keys) < 0 ||
             api_param_string(req, params, "name", true, &name) < 0 ||
             api_param_string(req, params, "subnet", true, &subnet) < 0 ||
-            api_param_string(req, params, "bridge", false, &bridge) < 0)
+            api_param_string(req, params, "bridge", false, &bridge) < 0 ||
+            api_param_bool(req, params, "masquerade", &masquerade) < 0)
                 return;
-        network_manager_create(ctx->networks, name, subnet, bridge, req);
+        network_manager_create(ctx->networks, name, subnet, bridge, masquerade, req);
 }
 
 void
@@ -46,7 +48,7 @@ fill_names(struct api_context *ctx, json_t *containers)
                 if (!json_is_null(json_object_get(c, "name")) || !id)
                         continue;
                 if (!all && ctx->containers)
-                        all = container_list_json(ctx->containers, true);
+                        all = container_list_json(ctx->containers, true, (uid_t) -1);
                 json_array_foreach (json_object_get(all, "containers"), k, x)
                         if (json_is_string(json_object_get(x, "id")) &&
                             strcmp(json_string_value(json_object_get(x, "id")), id) == 0) {

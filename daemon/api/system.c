@@ -25,6 +25,7 @@ api_system_info(struct request *req, json_t *params, void *userdata)
         enum cgroup_mode mode;
         struct utsname u;
         const char *cg = "unknown";
+        json_t *reply;
 
         if (cgroup_detect(&mode, &e) >= 0)
                 cg = cgroup_mode_to_string(mode);
@@ -33,13 +34,16 @@ api_system_info(struct request *req, json_t *params, void *userdata)
         if (uname(&u) < 0)
                 u.release[0] = '\0';
         container_manager_counts(ctx->containers, &n);
-        request_reply(req,
-                      json_pack("{s:s,s:i,s:s,s:s,s:s,s:s,s:{s:i,s:i,s:i,s:i},s:I,s:s}", "version",
+        reply = json_pack("{s:s,s:i,s:s,s:s,s:s,s:s,s:{s:i,s:i,s:i,s:i},s:I,s:s}", "version",
                                 PACKAGE_VERSION, "api_version", PROTO_API_VERSION, "cgroup_mode",
                                 cg, "root", ctx->config->root, "run_root", ctx->config->run_root,
                                 "cgroup_parent", ctx->config->cgroup_parent, "containers",
                                 "total", n.total, "running", n.running, "created", n.created,
                                 "exited", n.exited, "images",
                                 (json_int_t) image_manager_count(ctx->images), "kernel",
-                                u.release));
+                                u.release);
+        /* The settings new containers get by default (issue 7). */
+        if (reply)
+                json_object_set_new(reply, "security", container_security_info_json(ctx->containers));
+        request_reply(req, reply);
 }

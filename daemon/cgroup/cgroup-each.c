@@ -30,7 +30,8 @@ cgroup_each_create(const struct cgroup_table *t, enum cgroup_filter f, const cha
                 r = cgroup_hierarchy_path(&t->h[i], path, &dir, err);
                 if (r < 0)
                         return r;
-                r = cgroup_fs_create(&t->h[i], dir, err);
+                r = t->h[i].unified ? cgroup_unified_create(&t->h[i], dir, err)
+                                    : cgroup_fs_create(&t->h[i], dir, err);
                 if (r < 0)
                         return r;
         }

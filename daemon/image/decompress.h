@@ -1,8 +1,9 @@
 /* The reading half of a layer unpack: a thread that reads a blob file,
  * hashes its bytes (the blob digest), decompresses them (gzip with ISA-L,
  * zstd with libzstd, xz/bzip2/lz4/lzip/compress through libarchive's raw
- * format, plain tar as is), hashes the result (the diff_id) and hands it
- * to one consumer through a few fixed buffers. Internal to daemon/image:
+ * format, plain tar as is) and hands the result to one consumer through a
+ * few fixed buffers, while a second thread hashes the result (the
+ * diff_id). Internal to daemon/image:
  * unpack.c is the only user. No globals; any number of readers may run. */
 #pragma once
 

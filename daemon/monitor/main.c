@@ -617,6 +617,14 @@ setup(struct monitor *m, struct ctr_error **err)
          * ours, so we reap them instead of leaving zombies (prctl(2)). */
         if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
                 return ctr_error_sys(err, errno, "PR_SET_CHILD_SUBREAPER");
+        /* CVE-2019-5736: a process joining the container (the init before
+         * its execve, every exec) is a copy of this binary, visible in the
+         * container's /proc. Non-dumpable, its /proc/PID/exe (and mem, fd)
+         * need CAP_SYS_PTRACE in our user namespace, which containers do not
+         * have; execve of the command makes it dumpable again. Inherited by
+         * every clone. tests/integration/breakout.bats watches for it. */
+        if (prctl(PR_SET_DUMPABLE, 0) < 0)
+                return ctr_error_sys(err, errno, "PR_SET_DUMPABLE");
         signal(SIGPIPE, SIG_IGN);
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);

@@ -9,6 +9,7 @@
 #include <netlink/route/link.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "common/fs-util.h"
 #include "daemon/network/network.h"
@@ -115,18 +116,29 @@ ensure_address(struct nls *nl, const char *name, int ifindex, const struct net_s
         return nls_addr_add(nl, ifindex, name, s.want, subnet->prefix, err);
 }
 
-/* Nothing arriving on our bridge is routed anywhere: two networks stay
- * apart, and containers do not reach beyond the host, even where the host
- * has ip_forward=1 for other reasons (outbound NAT is not built yet). Only
- * this bridge's own setting is touched. */
-static int
-disable_forwarding(const char *name, struct ctr_error **err)
+int
+net_bridge_set_forwarding(const char *name, bool on, struct ctr_error **err)
 {
         _cleanup_free_ char *path = NULL;
 
+        if (!net_ifname_is_valid(name) || strcmp(name, "all") == 0 || strcmp(name, "default") == 0)
+                return ctr_error_msg(err, EINVAL, "invalid bridge name `%s`", name ? name : "");
         if (asprintf(&path, "/proc/sys/net/ipv4/conf/%s/forwarding", name) < 0)
                 return -ENOMEM;
-        return write_file_string(path, "0", err);
+        if (access(path, F_OK) < 0 && errno == ENOENT)
+                return ctr_error_msg(err, ENODEV, "no interface `%s`", name);
+        return write_file_string(path, on ? "1" : "0", err);
+}
+
+/* Nothing arriving on our bridge is routed anywhere: two networks stay
+ * apart, and containers do not reach beyond the host, even where the host
+ * has ip_forward=1 for other reasons. A network with outbound NAT turns it
+ * on again afterwards (net_bridge_set_forwarding). Only this bridge's own
+ * setting is touched. */
+static int
+disable_forwarding(const char *name, struct ctr_error **err)
+{
+        return net_bridge_set_forwarding(name, false, err);
 }
 
 int

@@ -1,5 +1,6 @@
 # owned by the daemon/network owner (issue 5): netlink (libnl-3 route), network
-# namespaces, IPAM. A back-end: no libevent, no clients, no containers.
+# namespaces, IPAM, outbound NAT (libnftables). A back-end: no libevent, no
+# clients, no containers.
 noinst_LIBRARIES += libnetwork.a
 libnetwork_a_SOURCES = \
 	daemon/network/network.h \
@@ -11,11 +12,12 @@ libnetwork_a_SOURCES = \
 	daemon/network/bridge.c \
 	daemon/network/endpoint.c \
 	daemon/network/host-check.c \
-	daemon/network/links.c
-libnetwork_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBNL_CFLAGS)
+	daemon/network/links.c \
+	daemon/network/nat.c
+libnetwork_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBNL_CFLAGS) $(LIBNFTABLES_CFLAGS)
 
 # What a program linking libnetwork.a needs after it (and libcommon.a).
-NETWORK_LIBS = $(LIBNL_LIBS) $(JANSSON_LIBS) -lpthread
+NETWORK_LIBS = $(LIBNL_LIBS) $(LIBNFTABLES_LIBS) $(JANSSON_LIBS) -lpthread
 
 check_PROGRAMS += tests/unit/test-network
 tests_unit_test_network_SOURCES = tests/unit/test-network.c

@@ -196,6 +196,41 @@ int net_bridge_ensure(const char *name, const struct net_subnet *subnet, unsigne
  * link is success; a link of another kind is refused (-EINVAL). */
 int net_bridge_delete(const char *name, struct ctr_error **err);
 
+/* IPv4 forwarding of one interface (/proc/sys/net/ipv4/conf/NAME/
+ * forwarding): on for a bridge whose network masquerades, off otherwise.
+ * -ENODEV if there is no such interface. */
+int net_bridge_set_forwarding(const char *name, bool on, struct ctr_error **err);
+
+/* ---- outbound NAT (nat.c; libnftables, calling thread's netns) ----
+ *
+ * One nftables table (family ip) of the daemon's, holding exactly the
+ * rules of the networks passed in: a masquerade rule per masquerading
+ * network and forward rules keeping networks apart (nat.c says which). */
+#define NET_NAT_TABLE_MAX 64
+
+struct net_nat_network {
+        const char *bridge;
+        struct net_subnet subnet;
+        bool masquerade;
+};
+
+/* Names nft takes literally, as table and as interface names: 1..64 of
+ * [A-Za-z0-9_.-] (no wildcard '*', no '@' set reference). */
+bool net_nat_name_is_valid(const char *name);
+/* Replaces table `ip <table>` in one transaction with the rules for nets;
+ * when none of them masquerades the table is deleted (a missing one is
+ * fine). -EINVAL for a masquerading network whose bridge name fails
+ * net_nat_name_is_valid(); nftables' own message otherwise (-EPERM,
+ * -EIO). Takes a few ms: worker or startup. */
+int net_nat_apply(const char *table, const struct net_nat_network *nets, size_t n, struct ctr_error **err);
+/* 1 if table `ip <table>` exists, 0 if not, or -errno. */
+int net_nat_table_exists(const char *table, struct ctr_error **err);
+/* Sets net.ipv4.ip_forward to 1 if it is 0 (*ret_changed then true). The
+ * kernel turns on forwarding of every interface when it changes: callers
+ * switch their isolated bridges off again. Never set back to 0 (the host
+ * may rely on it by then). */
+int net_ipv4_forward_enable(bool *ret_changed, struct ctr_error **err);
+
 /* ---- veth endpoints (endpoint.c) ---- */
 
 struct net_endpoint {

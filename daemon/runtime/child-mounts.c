@@ -330,6 +330,17 @@ child_mount_root(struct child_ctx *ctx, struct ctr_error **err)
         const struct runtime_spec *s = ctx->spec;
         int fd;
 
+        /* In a user namespace the parent made the root (userns.c); it is
+         * attached through the O_PATH of its mount point, as the path's
+         * parents are private to the host's root. */
+        if (ctx->root_mount_fd >= 0) {
+                if (move_mount(ctx->root_mount_fd, "", ctx->root_dir_fd, "",
+                               MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                        return ctr_error_sys(err, errno, "attach the idmapped root on `%s`", s->root_path);
+                ctx->root_dir_fd = safe_close(ctx->root_dir_fd);
+                ctx->rootfd = TAKE_FD(ctx->root_mount_fd);
+                return 0;
+        }
         if (s->overlay_lowerdir) {
                 int r = mount_overlay(s, err);
                 if (r < 0)
@@ -344,8 +355,10 @@ child_mount_root(struct child_ctx *ctx, struct ctr_error **err)
         return 0;
 }
 
+/* premade: a mount the parent made for the user namespace (userns.c),
+ * attached instead of binding the source or mounting the type; or -1. */
 static int
-mount_one(int rootfd, const struct runtime_mount *m, struct ctr_error **err)
+mount_one(int rootfd, const struct runtime_mount *m, int premade, struct ctr_error **err)
 {
         _cleanup_close_ int fd = -1;
         char target[FD_PATH_MAX];
@@ -355,7 +368,7 @@ mount_one(int rootfd, const struct runtime_mount *m, struct ctr_error **err)
 
         if (m->bind) {
                 struct stat st;
-                if (stat(m->source, &st) < 0)
+                if ((premade >= 0 ? fstat(premade, &st) : stat(m->source, &st)) < 0)
                         return ctr_error_sys(err, errno, "bind mount source `%s`", m->source);
                 dir = S_ISDIR(st.st_mode);
         }
@@ -366,7 +379,21 @@ mount_one(int rootfd, const struct runtime_mount *m, struct ctr_error **err)
         if (fd < 0)
                 return ctr_error_sys(err, -fd, "open `%s` in the container root", m->destination);
         fd_path(target, fd);
-        if (m->bind) {
+        if (premade >= 0) {
+                if (move_mount(premade, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                        return ctr_error_sys(err, errno, "attach the %s of `%s` on `%s`",
+                                             m->bind ? "idmapped mount" : "mount", m->source, m->destination);
+                if (m->bind && m->flags) {
+                        r = remount_bind(rootfd, m->destination, m->flags, m->clear, err);
+                        if (r < 0)
+                                return r;
+                }
+                if (m->bind && m->recursive) {
+                        r = setattr_recursive(rootfd, m->destination, m->flags, err);
+                        if (r < 0)
+                                return r;
+                }
+        } else if (m->bind) {
                 if (mount(m->source, target, NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) < 0)
                         return ctr_error_sys(err, errno, "bind `%s` on `%s`", m->source, m->destination);
                 if (m->flags) {
@@ -399,7 +426,13 @@ int
 child_mount_spec_mounts(struct child_ctx *ctx, struct ctr_error **err)
 {
         for (size_t i = 0; i < ctx->spec->n_mounts; i++) {
-                int r = mount_one(ctx->rootfd, &ctx->spec->mounts[i], err);
+                const struct runtime_mount *m = &ctx->spec->mounts[i];
+                int premade = ctx->mount_fds ? ctx->mount_fds[i] : -1;
+                int r;
+
+                if (!m->bind && ctx->sysfs_fd >= 0 && strcmp(m->type, "sysfs") == 0)
+                        premade = ctx->sysfs_fd;
+                r = mount_one(ctx->rootfd, m, premade, err);
                 if (r < 0)
                         return r;
         }

@@ -20,7 +20,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "daemon/runtime/seccomp-profile.h"
 #include "daemon/runtime/sync.h"
+#include "daemon/runtime/userns.h"
 
 /* Why first: we inherit the monitor's handlers and mask; the container's
  * program must start with defaults (and an unblocked SIGKILL path). */
@@ -92,10 +94,13 @@ step_cgroup_namespace(struct child_ctx *ctx, struct ctr_error **err)
         return 0;
 }
 
-/* Why before the mounts: the namespace paths are host paths. */
+/* Why before the mounts: the namespace paths are host paths. With a new
+ * user namespace the parent joined them for us around clone3 (userns.c). */
 static int
 step_join_namespaces(struct child_ctx *ctx, struct ctr_error **err)
 {
+        if (ctx->new_ns & CLONE_NEWUSER)
+                return 0;
         for (size_t i = 0; i < ctx->spec->n_namespaces; i++) {
                 const struct runtime_namespace *ns = &ctx->spec->namespaces[i];
                 _cleanup_close_ int fd = -1;
@@ -207,6 +212,43 @@ step_no_new_privs(struct child_ctx *ctx, struct ctr_error **err)
         return 0;
 }
 
+static int
+load_seccomp(struct child_ctx *ctx, struct ctr_error **err)
+{
+        int r = seccomp_bpf_install(ctx->seccomp);
+
+        if (r < 0)
+                return ctr_error_sys(err, -r, "load the seccomp program (%u instructions)",
+                                     (unsigned) ctx->seccomp->n_insns);
+        return 0;
+}
+
+/* Why last, after the start signal and right before execve: a filter is
+ * inherited and cannot be lifted, so every setup syscall runs unfiltered
+ * (a profile cannot break the setup, and a profile's own logging or
+ * errno actions never see our syscalls), and only execve runs under it,
+ * as bubblewrap, crun and runc do. The parent compiled the program
+ * (runtime_launch); seccomp(2) itself needs no_new_privs, set just before. */
+static int
+step_seccomp(struct child_ctx *ctx, struct ctr_error **err)
+{
+        if (!ctx->seccomp || !ctx->spec->no_new_privileges)
+                return 0;
+        return load_seccomp(ctx, err);
+}
+
+/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
+ * capability steps drop: then the program goes in before them, as runc
+ * does, and the remaining steps (capset, setgroups, setresuid, chdir,
+ * stat, close_range, dup3, the sync messages, execve) run under it. */
+static int
+step_seccomp_privileged(struct child_ctx *ctx, struct ctr_error **err)
+{
+        if (!ctx->seccomp || ctx->spec->no_new_privileges)
+                return 0;
+        return load_seccomp(ctx, err);
+}
+
 /* Why after the user switch: the cwd must be reachable as that user. */
 static int
 step_cwd(struct child_ctx *ctx, struct ctr_error **err)
@@ -281,6 +323,7 @@ static const struct child_step {
         { "reset signals", step_reset_signals },
         { "parent death signal", step_parent_death_signal },
         { "cgroup", step_join_cgroup },
+        { "user namespace", child_userns },
         { "join namespaces", step_join_namespaces },
         { "cgroup namespace", step_cgroup_namespace },
         { "stdio", step_stash_stdio },
@@ -297,6 +340,7 @@ static const struct child_step {
         { "setsid", step_setsid },
         { "terminal", child_terminal },
         { "rlimits", step_rlimits },
+        { "seccomp (without no_new_privs)", step_seccomp_privileged },
         { "capability bounding set", child_drop_bounding_set },
         { "user", child_switch_user },
         { "capabilities", child_set_capabilities },
@@ -306,6 +350,7 @@ static const struct child_step {
         { "close fds", step_close_fds },
         { "stdio", step_stdio },
         { "wait for start", step_ready_wait_start },
+        { "seccomp", step_seccomp },
 };
 
 static _noreturn_ void
@@ -367,8 +412,15 @@ step_exec_join_cgroup(struct child_ctx *ctx, struct ctr_error **err)
 static int
 step_exec_join_namespaces(struct child_ctx *ctx, struct ctr_error **err)
 {
-        if (ctx->join_ns && setns(ctx->init_pidfd, ctx->join_ns) < 0)
+        int others = ctx->join_ns & ~CLONE_NEWUSER;
+
+        /* The user namespace last: until then we are the host's root, who
+         * may enter every other one, also those the host owns (a network
+         * namespace the daemon made); from inside, we could not. */
+        if (others && setns(ctx->init_pidfd, others) < 0)
                 return ctr_error_sys(err, errno, "join the namespaces of the container init");
+        if ((ctx->join_ns & CLONE_NEWUSER) && setns(ctx->init_pidfd, CLONE_NEWUSER) < 0)
+                return ctr_error_sys(err, errno, "join the user namespace of the container init");
         return 0;
 }
 
@@ -378,7 +430,8 @@ step_exec_join_namespaces(struct child_ctx *ctx, struct ctr_error **err)
  * cgroup before anything allocates, stdio while the host is reachable,
  * namespaces, own session (the terminal needs it), rlimits, bounding set,
  * user and capabilities while we may still change them, no_new_privs,
- * cwd as the user, the command resolved in the container, fds last. */
+ * cwd as the user, the command resolved in the container, fds, and the
+ * seccomp program last (before the bounding set without no_new_privs). */
 static const struct child_step exec_steps[] = {
         { "reset signals", step_reset_signals },
         { "parent death signal", step_parent_death_signal },
@@ -388,6 +441,7 @@ static const struct child_step exec_steps[] = {
         { "setsid", step_setsid },
         { "terminal", child_terminal },
         { "rlimits", step_rlimits },
+        { "seccomp (without no_new_privs)", step_seccomp_privileged },
         { "capability bounding set", child_drop_bounding_set },
         { "user", child_switch_user },
         { "capabilities", child_set_capabilities },
@@ -396,6 +450,7 @@ static const struct child_step exec_steps[] = {
         { "command", step_resolve_command },
         { "close fds", step_close_fds },
         { "stdio", step_stdio },
+        { "seccomp", step_seccomp },
 };
 
 void

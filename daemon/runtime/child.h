@@ -40,6 +40,12 @@ struct child_ctx {
         bool cgroup_born_in_unified; /* clone3 placed us (CLONE_INTO_CGROUP) */
         int init_pidfd;   /* exec only: the running init, whose namespaces we join */
         int join_ns;      /* exec only: CLONE_NEW* to join through init_pidfd */
+        const struct seccomp_bpf *seccomp; /* compiled by the parent, or NULL */
+        /* With a new user namespace (userns.c), each -1 without: */
+        int sysfs_fd;      /* sysfs made by the parent in our network namespace */
+        int root_mount_fd; /* the root, made by the parent over idmapped layers */
+        int root_dir_fd;   /* O_PATH of root.path, the root's mount point */
+        int *mount_fds;    /* per spec mount: its idmapped clone, or -1 (NULL: none) */
 };
 
 /* Never return: run every step of the init's (child_run) or an exec's

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "daemon/runtime/child.h"
+#include "daemon/runtime/seccomp-profile.h"
 #include "daemon/runtime/sync.h"
+#include "daemon/runtime/userns.h"
 
 /* A pid namespace join (setns CLONE_NEWPID) applies only to the children
  * of the caller, never to the caller itself. Rather than a helper process
@@ -23,13 +25,25 @@
  * the container's pid namespace. The caller is single-threaded, so nothing
  * else forks in between. */
 static pid_t
-clone_child(const struct launch_plan *plan, const struct child_ctx *ctx, int *ret_pidfd,
+clone_child(const struct launch_plan *plan, struct child_ctx *ctx, int *ret_pidfd,
             bool *ret_into_cgroup, struct ctr_error **err)
 {
         _cleanup_close_ int own = -1;
         int cgroup_fd = ctx->cgroup ? cgroup_join_clone_fd(ctx->cgroup) : -1;
+        struct userns_saved saved = { .n = 0 };
         pid_t pid;
+        int r;
 
+        /* With a new user namespace the child is born in the namespaces
+         * the spec joins (userns.h says why). */
+        if (ctx->new_ns & CLONE_NEWUSER) {
+                r = runtime_userns_enter(ctx->spec, &saved, &ctx->sysfs_fd, err);
+                if (r < 0) {
+                        (void) runtime_userns_leave(&saved, NULL);
+                        ctx->sysfs_fd = safe_close(ctx->sysfs_fd);
+                        return r;
+                }
+        }
         if (plan->join_pid_ns) {
                 own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
                 if (own < 0)
@@ -40,6 +54,14 @@ clone_child(const struct launch_plan *plan, const struct child_ctx *ctx, int *re
         pid = runtime_clone(ctx->new_ns, cgroup_fd, ret_pidfd, ret_into_cgroup);
         if (pid == 0)
                 return 0;
+        /* The child has its copy of the sysfs mount. */
+        ctx->sysfs_fd = safe_close(ctx->sysfs_fd);
+        r = runtime_userns_leave(&saved, pid < 0 ? NULL : err);
+        if (r < 0) {
+                if (pid > 0)
+                        runtime_kill_and_reap(*ret_pidfd);
+                return pid < 0 ? ctr_error_sys(err, -pid, "clone3 %s", plan->what) : r;
+        }
         if (plan->join_pid_ns && setns(own, CLONE_NEWPID) < 0) {
                 int errnum = errno;
 
@@ -57,8 +79,8 @@ clone_child(const struct launch_plan *plan, const struct child_ctx *ctx, int *re
  * exec'd (the sync socket is close-on-exec). Either may first send a
  * terminal's pty master (SYNC_PTY); SYNC_ERROR is a failed step. */
 static int
-drive_child(int sync_fd, const struct launch_plan *plan, int *ret_pty, int *ret_exit_code,
-            struct ctr_error **err)
+drive_child(int sync_fd, const struct launch_plan *plan, const struct child_ctx *ctx, pid_t pid,
+            int *ret_pty, int *ret_exit_code, struct ctr_error **err)
 {
         int r;
 
@@ -66,6 +88,13 @@ drive_child(int sync_fd, const struct launch_plan *plan, int *ret_pty, int *ret_
                 r = sync_send(sync_fd, SYNC_CGROUP_PLACED);
                 if (r < 0)
                         return ctr_error_sys(err, -r, "tell %s to proceed", plan->what);
+        }
+        /* Stage "id maps": the child waits for them in its "user namespace"
+         * step; a failure here kills it like a failed step. */
+        if (plan->until_ready && (ctx->new_ns & CLONE_NEWUSER)) {
+                r = runtime_userns_setup(ctx->spec, pid, sync_fd, err);
+                if (r < 0)
+                        return ctr_error_prefix(err, -r, "user namespace");
         }
         for (;;) {
                 _cleanup_close_ int fd = -1;
@@ -96,12 +125,22 @@ runtime_launch(const struct launch_plan *plan, struct child_ctx *ctx, struct run
                int *ret_exit_code, struct ctr_error **err)
 {
         static const struct runtime_stdio null_stdio = { -1, -1, -1 };
+        _cleanup_(seccomp_bpf_freep) struct seccomp_bpf *seccomp = NULL;
         _cleanup_close_ int parent_sock = -1, pidfd = -1, pty = -1;
         int sv[2], exit_code = 125, r;
         pid_t pid;
 
         if (ret_exit_code)
                 *ret_exit_code = 125;
+        /* The seccomp program is compiled (or read from the cache) here, in
+         * the parent, before clone3: the child only hands it to seccomp(2)
+         * as its last step, and the cost is paid once per profile. */
+        r = runtime_seccomp_load(ctx->spec, &seccomp, err);
+        if (r < 0)
+                return r;
+        ctx->seccomp = seccomp;
+        ctx->sysfs_fd = ctx->root_mount_fd = ctx->root_dir_fd = -1;
+        ctx->mount_fds = NULL;
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return ctr_error_sys(err, errno, "create the sync socket");
         parent_sock = sv[0];
@@ -122,7 +161,7 @@ runtime_launch(const struct launch_plan *plan, struct child_ctx *ctx, struct run
         }
         safe_close(sv[1]);
 
-        r = drive_child(parent_sock, plan, &pty, &exit_code, err);
+        r = drive_child(parent_sock, plan, ctx, pid, &pty, &exit_code, err);
         if (r < 0) {
                 runtime_kill_and_reap(pidfd);
                 if (ret_exit_code)

@@ -84,6 +84,8 @@ runtime_mount_options_parse(struct runtime_mount *m, char *const *options, struc
                         m->bind = true;
                 } else if (strcmp(o, "rbind") == 0) {
                         m->bind = m->recursive = true;
+                } else if (strcmp(o, "idmap") == 0) {
+                        m->idmap = true;
                 } else if (option_flag(m, o)) {
                         ;
                 } else if (strcmp(o, "remount") == 0 || strcmp(o, "defaults") == 0) {

@@ -21,6 +21,10 @@ DEFINE_FREEP(struct runtime_spec, runtime_spec_free)
 
 /* linux.cgroupsPath of the spec, or NULL. Borrowed from spec. */
 const char *runtime_spec_cgroups_path(const struct runtime_spec *spec);
+/* linux.resources of the spec (every field CGROUP_UNSET when absent; see
+ * daemon/cgroup/resources.h). Borrowed from spec. */
+struct cgroup_limits;
+const struct cgroup_limits *runtime_spec_limits(const struct runtime_spec *spec);
 
 /* Host fds that become the container's 0, 1 and 2 (duplicated; the caller
  * keeps its own). A negative fd means /dev/null. */
@@ -33,7 +37,9 @@ struct runtime_stdio {
 struct runtime_container;
 
 /* Creates the container init with clone3() in the namespaces the spec asks
- * for, places it in linux.cgroupsPath (cgroup_create + cgroup_enter, before
+ * for, places it in linux.cgroupsPath (cgroup_create, then the limits of
+ * linux.resources checked against the host and applied — a value the kernel
+ * refuses fails the create with its reason —, then cgroup_enter, before
  * the child runs any step), and runs every setup step in the child up to,
  * not including, execve: the child then waits for runtime_start(). The
  * command is resolved in the container's PATH before the wait, so "not

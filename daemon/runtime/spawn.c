@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "daemon/cgroup/cgroup.h"
+#include "daemon/cgroup/resources.h"
 #include "daemon/runtime/child.h"
 #include "daemon/runtime/parent.h"
 #include "daemon/runtime/sync.h"
@@ -33,6 +34,20 @@ runtime_create(const struct runtime_spec *spec, const struct runtime_stdio *stdi
          * The caller removes it (cgroup_destroy) whatever happens below. */
         if (cg) {
                 r = cgroup_create(cg, err);
+                if (r < 0)
+                        return r;
+                /* Limits are in force before the child exists, so every
+                 * page and task of the setup already counts against them. */
+                if (!cgroup_limits_empty(&spec->limits)) {
+                        r = cgroup_limits_validate(&spec->limits, err);
+                        if (r >= 0)
+                                r = cgroup_limits_apply(cg, &spec->limits, err);
+                        if (r < 0)
+                                return ctr_error_prefix(err, -r, "cgroup limits");
+                }
+                /* Device access too: the setup steps (mounting /dev,
+                 * opening the pty) already run under the rules. */
+                r = cgroup_devices_apply(cg, spec->devices, spec->n_devices, err);
                 if (r < 0)
                         return r;
                 r = cgroup_join_prepare(cg, &join, err);

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "daemon/cgroup/resources.h"
 #include "daemon/runtime/runtime.h"
 
 struct runtime_mount {
@@ -21,12 +22,20 @@ struct runtime_mount {
         char *data;             /* the options that are not flags, comma-joined */
         bool bind;
         bool recursive;         /* rbind */
+        bool idmap;             /* "idmap": with a user namespace, mapped through it */
 };
 
 struct runtime_rlimit {
         int resource;
         uint64_t soft, hard;
 };
+
+/* One line of linux.uidMappings / gidMappings: container ids
+ * [container_id, container_id + size) are host ids from host_id. */
+struct runtime_id_map {
+        uint32_t container_id, host_id, size;
+};
+#define RUNTIME_ID_MAPS_MAX 5 /* what every kernel accepts (user_namespaces(7)) */
 
 struct runtime_namespace {
         int flag; /* CLONE_NEW* */
@@ -71,9 +80,17 @@ struct runtime_spec {
 
         struct runtime_namespace namespaces[8];
         size_t n_namespaces;
+        /* With a new user namespace: written by the parent (userns.c). */
+        struct runtime_id_map uid_maps[RUNTIME_ID_MAPS_MAX], gid_maps[RUNTIME_ID_MAPS_MAX];
+        size_t n_uid_maps, n_gid_maps;
         char *cgroups_path;
+        struct cgroup_limits limits; /* linux.resources; applied by runtime_create() */
+        struct cgroup_device_rule *devices; /* linux.resources.devices, in order; the same */
+        size_t n_devices;
         char **masked_paths;
         char **readonly_paths;
+        char *seccomp;           /* linux.seccomp as compact JSON, sorted keys; NULL: none */
+        char *seccomp_cache_dir; /* annotation org.containerctl.seccomp.cache, or NULL */
 };
 
 /* Parses a config.json text; bundle is the directory relative paths refer
@@ -95,3 +112,16 @@ const struct runtime_namespace *runtime_spec_namespace(const struct runtime_spec
 int runtime_cap_from_name(const char *name);
 /* rlimit name ("RLIMIT_NOFILE") to resource, or -EINVAL. */
 int runtime_rlimit_from_name(const char *name);
+
+/* seccomp-spec.c: keeps linux.seccomp (root is the config.json object,
+ * linux_obj its "linux" or NULL) and the cache annotation in s. */
+struct json_t;
+int runtime_spec_parse_seccomp(struct json_t *root, struct json_t *linux_obj, struct runtime_spec *s,
+                               struct ctr_error **err);
+/* spec-devices.c: linux.resources.devices (res is linux.resources) into
+ * s->devices, checking each rule ("linux.resources.devices[2].major"). */
+int runtime_spec_parse_devices(struct json_t *res, struct runtime_spec *s, struct ctr_error **err);
+/* The BPF program for spec->seccomp (*ret NULL without one), from the
+ * cache or compiled. Parent side, before clone3. */
+struct seccomp_bpf;
+int runtime_seccomp_load(const struct runtime_spec *spec, struct seccomp_bpf **ret, struct ctr_error **err);

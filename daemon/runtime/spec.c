@@ -54,8 +54,12 @@ runtime_spec_free(struct runtime_spec *spec)
         for (size_t i = 0; i < spec->n_namespaces; i++)
                 free(spec->namespaces[i].path);
         free(spec->cgroups_path);
+        cgroup_limits_clear(&spec->limits);
+        free(spec->devices);
         strv_free(spec->masked_paths);
         strv_free(spec->readonly_paths);
+        free(spec->seccomp);
+        free(spec->seccomp_cache_dir);
         free(spec);
 }
 
@@ -63,6 +67,12 @@ const char *
 runtime_spec_cgroups_path(const struct runtime_spec *spec)
 {
         return spec ? spec->cgroups_path : NULL;
+}
+
+const struct cgroup_limits *
+runtime_spec_limits(const struct runtime_spec *spec)
+{
+        return &spec->limits;
 }
 
 int
@@ -608,9 +618,7 @@ parse_namespaces(json_t *linux_obj, struct runtime_spec *s, struct ctr_error **e
                         return ctr_error_msg(err, EINVAL, "config.json: linux.namespaces.type: unknown namespace `%s`", type);
                 if (runtime_spec_namespace(s, flag))
                         return ctr_error_msg(err, EINVAL, "config.json: linux.namespaces: `%s` given twice", type);
-                if (flag == CLONE_NEWUSER)
-                        return bad(err, "linux.namespaces", "user namespaces are not supported yet");
-                if (path && (flag == CLONE_NEWPID || flag == CLONE_NEWNS))
+                if (path && (flag == CLONE_NEWPID || flag == CLONE_NEWNS || flag == CLONE_NEWUSER))
                         return ctr_error_msg(err, EINVAL, "config.json: linux.namespaces.path: joining an existing `%s` namespace is not supported", type);
                 if (path && path[0] != '/')
                         return ctr_error_msg(err, EINVAL, "config.json: linux.namespaces.path: `%s` is not an absolute path", path);
@@ -619,6 +627,122 @@ parse_namespaces(json_t *linux_obj, struct runtime_spec *s, struct ctr_error **e
                 s->n_namespaces++;
         }
         return 0;
+}
+
+/* linux.uidMappings / gidMappings: [{containerID, hostID, size}], required
+ * with a new user namespace (the parent writes them, userns.c) and
+ * meaningless without one. */
+static int
+parse_id_map_array(json_t *linux_obj, const char *key, struct runtime_id_map *maps, size_t *n,
+                   struct ctr_error **err)
+{
+        _cleanup_free_ char *field = NULL;
+        json_t *arr, *e;
+        size_t i;
+        int r;
+
+        if (asprintf(&field, "linux.%s", key) < 0)
+                return ctr_error_sys(err, ENOMEM, "config.json");
+        r = get_array(linux_obj, key, field, &arr, err);
+        if (r <= 0)
+                return r;
+        if (json_array_size(arr) > RUNTIME_ID_MAPS_MAX)
+                return ctr_error_msg(err, EINVAL, "config.json: %s: at most %d entries", field,
+                                     RUNTIME_ID_MAPS_MAX);
+        json_array_foreach(arr, i, e) {
+                struct runtime_id_map *m = &maps[i];
+
+                if (!json_is_object(e))
+                        return bad(err, field, "expected an array of objects");
+                if (get_u32(e, "containerID", field, true, &m->container_id, err) < 0 ||
+                    get_u32(e, "hostID", field, true, &m->host_id, err) < 0 ||
+                    get_u32(e, "size", field, true, &m->size, err) < 0)
+                        return -EINVAL;
+                if (m->size == 0 || m->container_id > UINT32_MAX - m->size || m->host_id > UINT32_MAX - m->size)
+                        return ctr_error_msg(err, EINVAL, "config.json: %s: size must be at least 1 and the "
+                                             "ranges within 32 bits", field);
+        }
+        *n = json_array_size(arr);
+        return 0;
+}
+
+static int
+parse_id_maps(json_t *linux_obj, struct runtime_spec *s, struct ctr_error **err)
+{
+        bool userns = runtime_spec_new_ns_flags(s) & CLONE_NEWUSER;
+        int r;
+
+        r = parse_id_map_array(linux_obj, "uidMappings", s->uid_maps, &s->n_uid_maps, err);
+        if (r >= 0)
+                r = parse_id_map_array(linux_obj, "gidMappings", s->gid_maps, &s->n_gid_maps, err);
+        if (r < 0)
+                return r;
+        if (userns && (s->n_uid_maps == 0 || s->n_gid_maps == 0))
+                return bad(err, "linux.uidMappings", "a new `user` namespace needs uidMappings and gidMappings");
+        if (!userns && (s->n_uid_maps > 0 || s->n_gid_maps > 0))
+                return bad(err, "linux.uidMappings", "given without a new `user` namespace");
+        return 0;
+}
+
+/* An OCI resource number: 0 (or absent) is unset and, where unlimited is
+ * allowed, -1 is unlimited (runc's reading of the spec). */
+static int
+get_limit(json_t *obj, const char *key, const char *field, bool unlimited_ok, int64_t *ret,
+          struct ctr_error **err)
+{
+        json_t *v = json_object_get(obj, key);
+        json_int_t n;
+
+        if (!v || json_is_null(v))
+                return 0;
+        if (!json_is_integer(v))
+                return bad(err, field, "expected an integer");
+        n = json_integer_value(v);
+        if (n < 0 && !(unlimited_ok && n == -1))
+                return bad(err, field, unlimited_ok ? "expected -1 (unlimited), 0 (unset) or a positive integer"
+                                                    : "expected a non-negative integer");
+        if (n != 0)
+                *ret = n < 0 ? CGROUP_UNLIMITED : (int64_t) n;
+        return 0;
+}
+
+/* linux.resources: the subset struct cgroup_limits carries. Values are
+ * checked against the host (cgroup_limits_validate) at create time. */
+static int
+parse_resources(json_t *linux_obj, struct runtime_spec *s, struct ctr_error **err)
+{
+        struct cgroup_limits *l = &s->limits;
+        json_t *res, *mem, *cpu, *pids, *bio;
+        int64_t pids_limit = 0;
+        int r;
+
+        r = get_object(linux_obj, "resources", "linux.resources", &res, err);
+        if (r <= 0)
+                return r;
+        if (get_object(res, "memory", "linux.resources.memory", &mem, err) < 0 ||
+            get_object(res, "cpu", "linux.resources.cpu", &cpu, err) < 0 ||
+            get_object(res, "pids", "linux.resources.pids", &pids, err) < 0 ||
+            get_object(res, "blockIO", "linux.resources.blockIO", &bio, err) < 0)
+                return -EINVAL;
+        if (get_limit(mem, "limit", "linux.resources.memory.limit", true, &l->memory_max, err) < 0 ||
+            get_limit(mem, "swap", "linux.resources.memory.swap", true, &l->memory_swap, err) < 0 ||
+            get_limit(mem, "reservation", "linux.resources.memory.reservation", true, &l->memory_low, err) < 0 ||
+            get_limit(cpu, "shares", "linux.resources.cpu.shares", false, &l->cpu_shares, err) < 0 ||
+            get_limit(cpu, "quota", "linux.resources.cpu.quota", true, &l->cpu_quota_us, err) < 0 ||
+            get_limit(cpu, "period", "linux.resources.cpu.period", false, &l->cpu_period_us, err) < 0 ||
+            get_limit(bio, "weight", "linux.resources.blockIO.weight", false, &l->io_weight, err) < 0 ||
+            get_string(cpu, "cpus", "linux.resources.cpu.cpus", false, &l->cpuset_cpus, err) < 0 ||
+            get_string(cpu, "mems", "linux.resources.cpu.mems", false, &l->cpuset_mems, err) < 0)
+                return -EINVAL;
+        /* pids.limit: any negative value means unlimited (runc). */
+        if (json_object_get(pids, "limit")) {
+                if (!json_is_integer(json_object_get(pids, "limit")))
+                        return bad(err, "linux.resources.pids.limit", "expected an integer");
+                pids_limit = json_integer_value(json_object_get(pids, "limit"));
+                if (pids_limit != 0)
+                        l->pids_max = pids_limit < 0 ? CGROUP_UNLIMITED : pids_limit;
+        }
+        return runtime_spec_parse_devices(res, s, err);
 }
 
 static int
@@ -639,13 +763,21 @@ parse_linux(json_t *root, struct runtime_spec *s, struct ctr_error **err)
                         return r;
                 if (s->cgroups_path && (s->cgroups_path[0] != '/' || strstr(s->cgroups_path, "..")))
                         return bad(err, "linux.cgroupsPath", "must be an absolute path without `..`");
+                r = parse_resources(linux_obj, s, err);
+                if (r < 0)
+                        return r;
                 if (get_strv(linux_obj, "maskedPaths", "linux.maskedPaths", &s->masked_paths, err) < 0 ||
                     get_strv(linux_obj, "readonlyPaths", "linux.readonlyPaths", &s->readonly_paths, err) < 0)
                         return -EINVAL;
-                if (json_array_size(json_object_get(linux_obj, "uidMappings")) > 0 ||
-                    json_array_size(json_object_get(linux_obj, "gidMappings")) > 0)
-                        return bad(err, "linux.uidMappings", "user namespaces are not supported yet");
+                r = parse_id_maps(linux_obj, s, err);
+                if (r < 0)
+                        return r;
+                r = runtime_spec_parse_seccomp(root, linux_obj, s, err);
+                if (r < 0)
+                        return r;
         }
+        if (!s->cgroups_path && (!cgroup_limits_empty(&s->limits) || s->n_devices > 0))
+                return bad(err, "linux.resources", "needs linux.cgroupsPath");
         /* Every mount we make must land in the container's own mount
          * namespace, never on the host. */
         if (!(runtime_spec_new_ns_flags(s) & CLONE_NEWNS))
@@ -671,6 +803,7 @@ runtime_spec_parse(const char *text, const char *bundle, struct runtime_spec **r
                 json_decref(root);
                 return ctr_error_sys(err, ENOMEM, "config.json");
         }
+        cgroup_limits_init(&s->limits);
         if (!json_is_object(root))
                 r = bad(err, "(top level)", "expected an object");
         else if ((r = get_string(root, "ociVersion", "ociVersion", true, &version, err)) < 0)

@@ -56,6 +56,14 @@ sync_send_fd(int fd, enum sync_kind kind, int passfd)
 }
 
 int
+sync_send_mount(int fd, int32_t index, int mount_fd)
+{
+        struct sync_msg m = { .kind = SYNC_IDMAPPED_MOUNT, .index = index };
+
+        return sync_send_msg(fd, &m, mount_fd);
+}
+
+int
 sync_send_error(int fd, const char *step, int errnum, const char *text)
 {
         struct sync_msg m = { .kind = SYNC_ERROR, .errnum = errnum };

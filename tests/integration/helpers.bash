@@ -48,7 +48,7 @@ ctl_build_image() {
                 local probe=${CTL_PROBE:-$CTL_BUILDDIR/tests/probe/probe}
                 if [[ ! -x $probe ]]; then
                         probe=$dir/probe
-                        gcc -static -O2 -o "$probe" "$CTL_SRCDIR/tests/probe/probe.c"
+                        gcc -static -O2 -I"$CTL_SRCDIR" -o "$probe" "$CTL_SRCDIR/tests/probe/probe.c" "$CTL_SRCDIR/tests/probe/escape.c"
                 fi
                 if [[ -x $CTL_SRCDIR/contrib/make-busybox-image.sh ]]; then
                         "$CTL_SRCDIR/contrib/make-busybox-image.sh" "$dir/base.tar" >&2
@@ -121,7 +121,7 @@ ctl_daemon_start() {
         fi
         containerctld --socket "$CTL_SOCK" --root "$TMP/root" --run-root "$CTL_RUN_ROOT" \
                 --cgroup-parent "$CTL_CGROUP_PARENT" --bridge "$CTL_BRIDGE" --subnet "$CTL_SUBNET" \
-                --log-level debug "$@" \
+                --seccomp-profile "$CTL_SRCDIR/etc/seccomp.json" --log-level debug "$@" \
                 </dev/null >>"$TMP/daemon.log" 2>&1 3>&- 4>&- &
         CTL_DAEMON_PID=$!
         export CTL_DAEMON_PID
@@ -273,6 +273,13 @@ ctl_teardown_file() {
                         ip link del "$p" 2>/dev/null || true
                 done
                 ip link del "$CTL_BRIDGE" 2>/dev/null || true
+        fi
+        # Sanitizer builds: the daemon's and the monitors' reports (leaks are
+        # only reported at exit, after the tests' own checks) land in
+        # daemon.log, which is deleted below; a report is a failure.
+        if grep -qE 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:' "$TMP/daemon.log" 2>/dev/null; then
+                leaks+="sanitizer report in daemon.log; "
+                grep -E -A30 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:' "$TMP/daemon.log" | head -80 >&2
         fi
         if ps -e -o stat=,ppid= | awk -v p="$$" '$1 ~ /^Z/ && $2 == p' | grep -q .; then
                 leaks+="zombie children of the test shell; "

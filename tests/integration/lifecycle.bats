@@ -173,14 +173,14 @@ load helpers
         local j dir
         j=$(containerctl inspect mnt1 | jq 'if type == "array" then .[0] else . end')
         jq -e --arg s "$TMP/mnt-ro" '.mounts | map(select(.destination == "/data")) ==
-                [{"type":"bind","source":$s,"destination":"/data","mode":"ro","rw":false}]' <<<"$j"
+                [{"type":"bind","source":$s,"destination":"/data","mode":"ro","rw":false,"idmap":false}]' <<<"$j"
         jq -e --arg s "$TMP/mnt-rw" '.mounts | map(select(.destination == "/rw")) ==
-                [{"type":"bind","source":$s,"destination":"/rw","mode":"rw","rw":true}]' <<<"$j"
+                [{"type":"bind","source":$s,"destination":"/rw","mode":"rw","rw":true,"idmap":false}]' <<<"$j"
         dir=$TMP/root/containers/$(jq -r .id <<<"$j")
         for f in hostname hosts resolv.conf; do
                 jq -e --arg s "$dir/$f" --arg d "/etc/$f" \
                         '.mounts | map(select(.destination == $d)) ==
-                        [{"type":"bind","source":$s,"destination":$d,"mode":"rw","rw":true}]' <<<"$j"
+                        [{"type":"bind","source":$s,"destination":$d,"mode":"rw","rw":true,"idmap":false}]' <<<"$j"
                 [[ -f $dir/$f ]]
         done
         [[ $(jq '.mounts | length' <<<"$j") == 5 ]]

@@ -22,7 +22,15 @@ INTEGRATION_TESTS = \
 	tests/integration/monitor-proxy.bats \
 	tests/integration/network.bats \
 	tests/integration/ports.bats \
-	tests/integration/network-crash.bats
+	tests/integration/network-crash.bats \
+	tests/integration/events.bats \
+	tests/integration/cgroup-resources.bats \
+	tests/integration/resources.bats \
+	tests/integration/userns.bats \
+	tests/integration/breakout.bats \
+	tests/integration/security.bats \
+	tests/integration/masquerade.bats \
+	tests/integration/authz.bats
 
 EXTRA_DIST += \
 	$(INTEGRATION_TESTS) \
@@ -39,13 +47,13 @@ EXTRA_DIST += \
 	tests/integration/notify-listen.py \
 	tests/pty/ptydrive.py \
 	tests/integration/README.md \
-	tests/probe/probe.c
+	tests/probe/probe.c tests/probe/escape.c tests/probe/escape.h
 
 # Built with plain $(CC) -static, never with the sanitizer flags: it runs
 # inside the container where no libasan exists.
-tests/probe/probe: $(top_srcdir)/tests/probe/probe.c
+tests/probe/probe: $(top_srcdir)/tests/probe/probe.c $(top_srcdir)/tests/probe/escape.c $(top_srcdir)/tests/probe/escape.h
 	$(AM_V_CC)$(MKDIR_P) tests/probe && \
-	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $(top_srcdir)/tests/probe/probe.c
+	$(CC) -static -O2 -Wall -Wextra -Werror -I$(top_srcdir) -o $@ $(top_srcdir)/tests/probe/probe.c $(top_srcdir)/tests/probe/escape.c
 CLEANFILES += tests/probe/probe
 
 # BATS_FLAGS: extra flags, e.g. BATS_FLAGS='--filter stop'.

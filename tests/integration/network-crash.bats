@@ -182,6 +182,9 @@ setup() {
         run cwget --network crashnet -- http://live2/
         assert_status 0
         [[ $output == hello-live2 ]]
+        # A container that just exited (cwget) leaves its netns to the
+        # teardown batch (0.5 s after the last attach): a bounded wait.
+        wait_until 10 eval 'net_consistent >/dev/null' || true
         run net_consistent
         [[ $status -eq 0 ]] || { echo "$output" >&2; false; }
 
@@ -194,6 +197,9 @@ setup() {
         wait_until 10 state_is new running
         [[ $(net_addr new) != "$a_live2" ]]
         [[ $(net_addr new) == "$cbase".* ]]
+        # A container that just exited (cwget) leaves its netns to the
+        # teardown batch (0.5 s after the last attach): a bounded wait.
+        wait_until 10 eval 'net_consistent >/dev/null' || true
         run net_consistent
         [[ $status -eq 0 ]] || { echo "$output" >&2; false; }
 }
@@ -229,6 +235,9 @@ setup() {
                         wait_until 10 state_is "$i" running
                 fi
         done
+        # A container that just exited (cwget) leaves its netns to the
+        # teardown batch (0.5 s after the last attach): a bounded wait.
+        wait_until 10 eval 'net_consistent >/dev/null' || true
         run net_consistent
         [[ $status -eq 0 ]] || { echo "$output" >&2; false; }
         local addrs

@@ -199,6 +199,40 @@ net_json() {
         grep -qx netdev=eth0 <<<"$output"
 }
 
+@test "deferred teardown: a restart at once, many short-lived containers, a namespace still in use" {
+        # Stopped and started again at once: its parked endpoint (same veth,
+        # same pin) is removed before the new attach.
+        net_httpd web
+        local addr veth
+        addr=$(net_addr web)
+        veth=$(net_veth_of web)
+        net_wait_http "http://$addr/" web
+        containerctl stop -t 1 web >/dev/null
+        containerctl start web >/dev/null
+        wait_until 10 state_is web running
+        [[ $(net_addr web) == "$addr" ]]
+        [[ $(link_master "$veth") == "$NET_BRIDGE" ]]
+        net_wait_http "http://$addr/" web
+
+        # Back to back: each start finds the previous teardown parked.
+        local i
+        for i in 1 2 3 4 5 6; do
+                run containerctl run --rm busybox /probe netdevs
+                assert_status 0
+                grep -qx netdev=eth0 <<<"$output"
+        done
+
+        # web exits while side still holds its namespace: the kernel will
+        # not remove web's veth then, the batch deletes it itself.
+        containerctl run -d --name side --network container:web busybox sleep 60 >/dev/null
+        wait_until 10 state_is side running
+        containerctl kill web >/dev/null
+        wait_until 10 not state_is web running
+        wait_until 10 not link_exists "$veth"
+        containerctl rm -f side >/dev/null
+        # (net_teardown checks that nothing else is left.)
+}
+
 @test "container:NAME of a stopped, exited or unknown container is refused" {
         containerctl create --name cre busybox true >/dev/null
         containerctl run --name ex busybox true >/dev/null || true

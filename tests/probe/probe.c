@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/probe/escape.h"
+
 extern char **environ;
 
 static const char *
@@ -444,7 +446,8 @@ usage(void)
         fputs("usage: probe CMD [CMD...]\n"
               "  hostname ids pid caps cwd env mounts tty fds cgroup nnp seccomp ns procs netdevs\n"
               "  winsize pgrp rawread | seq N [DELAY_MS] [err]\n"
-              "  write-test PATH | openw-test PATH | exists PATH | exit N | sleep [term-exit|term-ignore] | all\n",
+              "  write-test PATH | openw-test PATH | exists PATH | exit N | sleep [term-exit|term-ignore] | all\n"
+              "  escape:NAME | escape:all | escape:ptrace:PID   (breakout attempts, see escape.c)\n",
               stderr);
 }
 
@@ -483,6 +486,12 @@ main(int argc, char **argv)
                         rc |= cmd_write_test(argv[++i]);
                 } else if (strcmp(c, "openw-test") == 0 && i + 1 < argc) {
                         rc |= cmd_open_write(argv[++i]);
+                } else if (strncmp(c, "escape:", 7) == 0) {
+                        /* Report, don't fail: the tests read every line. */
+                        if (probe_escape(c + 7) == 2) {
+                                usage();
+                                return 2;
+                        }
                 } else if (strcmp(c, "exists") == 0 && i + 1 < argc) {
                         rc |= cmd_exists(argv[++i]);
                 } else if (strcmp(c, "exit") == 0 && i + 1 < argc) {

@@ -125,9 +125,16 @@ static const struct {
         { MIN_HEAD MIN_PROC MIN_ROOT "\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"time\"}]}}",
           "config.json: linux.namespaces.type: unknown namespace `time`" },
         { MIN_HEAD MIN_PROC MIN_ROOT "\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"user\"}]}}",
-          "config.json: linux.namespaces: user namespaces are not supported yet" },
-        { MIN_HEAD MIN_PROC MIN_ROOT "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"uidMappings\":[{}]}}",
-          "config.json: linux.uidMappings: user namespaces are not supported yet" },
+          "config.json: linux.uidMappings: a new `user` namespace needs uidMappings and gidMappings" },
+        { MIN_HEAD MIN_PROC MIN_ROOT "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]}}",
+          "config.json: linux.uidMappings: given without a new `user` namespace" },
+        { MIN_HEAD MIN_PROC MIN_ROOT "\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"user\"}],\"uidMappings\":[{}]}}",
+          "config.json: linux.uidMappings: missing" },
+        { MIN_HEAD MIN_PROC MIN_ROOT "\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"user\"}],"
+          "\"uidMappings\":[{\"containerID\":0,\"hostID\":4294967295,\"size\":2}]}}",
+          "config.json: linux.uidMappings: size must be at least 1" },
+        { MIN_HEAD MIN_PROC MIN_ROOT "\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"user\",\"path\":\"/proc/1/ns/user\"}]}}",
+          "config.json: linux.namespaces.path: joining an existing `user` namespace is not supported" },
         { MIN_HEAD MIN_PROC MIN_ROOT "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"cgroupsPath\":\"rel\"}}",
           "config.json: linux.cgroupsPath: must be an absolute path without `..`" },
         { MIN_HEAD MIN_PROC MIN_ROOT "\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"mount\"}]}}",
@@ -152,6 +159,32 @@ test_terminal(void)
         }
         ok(s->terminal, "terminal");
         ok(s->console_rows == 30 && s->console_cols == 100, "consoleSize is rows 30, cols 100");
+        runtime_spec_free(s);
+}
+
+static void
+test_userns(void)
+{
+        static const char json[] = MIN_HEAD MIN_PROC MIN_ROOT
+                "\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"user\"}],"
+                "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000000000,\"size\":65536}],"
+                "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000065536,\"size\":65536},"
+                "{\"containerID\":65536,\"hostID\":5,\"size\":1}]}}";
+        struct runtime_spec *s = NULL;
+        struct ctr_error *err = NULL;
+        int r = runtime_spec_parse(json, "/b", &s, &err);
+
+        is_int(r, 0, "a user namespace with id maps parses");
+        if (r < 0) {
+                printf("# %s\n", err->message);
+                ctr_error_free(err);
+                return;
+        }
+        ok(runtime_spec_new_ns_flags(s) & CLONE_NEWUSER, "the user namespace is created");
+        ok(s->n_uid_maps == 1 && s->uid_maps[0].container_id == 0 && s->uid_maps[0].host_id == 1000000000 &&
+           s->uid_maps[0].size == 65536, "uidMappings");
+        ok(s->n_gid_maps == 2 && s->gid_maps[0].host_id == 1000065536 && s->gid_maps[1].container_id == 65536 &&
+           s->gid_maps[1].host_id == 5 && s->gid_maps[1].size == 1, "gidMappings");
         runtime_spec_free(s);
 }
 
@@ -211,6 +244,7 @@ main(void)
 {
         test_good();
         test_terminal();
+        test_userns();
         test_bad();
         test_find_executable();
         return tap_done();

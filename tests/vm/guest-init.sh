@@ -42,6 +42,9 @@ hostname ctlvm
 ip link set lo up
 
 mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
+# What systemd does on a real host: the root offers every controller to the
+# cgroups below it (containerctl never writes the root's subtree_control).
+for c in $(cat /sys/fs/cgroup/cgroup.controllers); do echo "+$c" >/sys/fs/cgroup/cgroup.subtree_control || echo "ctlvm: cannot enable $c"; done
 echo "ctlvm: /proc/self/cgroup: $(cat /proc/self/cgroup); controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
 
 p9() { mount -t 9p -o "trans=virtio,version=9p2000.L,msize=512000,$3" "$1" "$2"; }

@@ -1,0 +1,287 @@
+#!/usr/bin/env bats
+# Resources (issue 6): limits set at run and changed by update, enforced by
+# the kernel (OOM kill, pids.max, CPU quota), read back by inspect; pause
+# and unpause with the freezer; stats values; bad input changes nothing.
+# Works on v2, hybrid and v1: cgroup files are found through
+# /proc/<pid>/cgroup, whichever hierarchy holds the controller.
+
+load helpers
+
+# cg_file PID CONTROLLER V1_FILE V2_FILE: prints the path of the container's
+# file for CONTROLLER (a v1 hierarchy carrying it, else the unified one).
+cg_file() {
+        local pid=$1 ctrl=$2 f1=$3 f2=$4 line path
+        line=$(grep -E "^[0-9]+:([^:]*,)?$ctrl(,[^:]*)?:" "/proc/$pid/cgroup" | head -n1)
+        if [[ -n $line ]]; then
+                path=${line#*:*:}
+                local mnt
+                mnt=$(awk -v c="$ctrl" '$9 == "cgroup" && $NF ~ "(^|,)" c "(,|$)" { print $5; exit }' \
+                        /proc/self/mountinfo)
+                echo "$mnt$path/$f1"
+                return
+        fi
+        line=$(grep '^0::' "/proc/$pid/cgroup")
+        path=${line#0::}
+        local mnt
+        mnt=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+        echo "$mnt$path/$f2"
+}
+
+ctr_pid() {
+        inspect_field "$1" .pid
+}
+
+oom_kills_at_least() {
+        local n
+        n=$(inspect_field "$1" '.state.oom_kills')
+        [[ $n =~ ^[0-9]+$ ]] && ((n >= $2))
+}
+
+@test "limits given at run are in force and shown by inspect" {
+        run containerctl run -d --name lim1 -m 64m --memory-swap 96m --memory-reservation 32m \
+                --cpus 0.5 -c 512 --pids-limit 50 busybox sleep 1000
+        assert_status 0
+        wait_until 5 state_is lim1 running
+        local pid
+        pid=$(ctr_pid lim1)
+        [[ $(cat "$(cg_file "$pid" memory memory.limit_in_bytes memory.max)") == 67108864 ]]
+        [[ $(cat "$(cg_file "$pid" pids pids.max pids.max)") == 50 ]]
+        run inspect_field lim1 '.resources | [.memory, .memory_swap, .pids_limit, .cpu_quota, .cpu_period] | @tsv'
+        assert_status 0
+        echo "resources: $output"
+        [[ $output == $'67108864\t100663296\t50\t50000\t100000' ]]
+        # v2 keeps shares as cpu.weight (1-10000): 512 reads back near it.
+        local shares
+        shares=$(inspect_field lim1 .resources.cpu_shares)
+        echo "cpu_shares read back: $shares"
+        ((shares >= 480 && shares <= 540))
+        [[ $(inspect_field lim1 .config.limits.cpu_shares) == 512 ]]
+        # The configured limits are kept with the container, also once exited.
+        containerctl rm -f lim1 >/dev/null
+}
+
+@test "a process above --memory is OOM-killed and inspect reports it" {
+        run containerctl run -d --name oom1 -m 16m --memory-swap 16m busybox \
+                sh -c 'tail /dev/zero; sleep 1000'
+        assert_status 0
+        wait_until 30 oom_kills_at_least oom1 1
+        # The container's own init survives: only the hog was killed.
+        state_is oom1 running
+        # The event, from the bus's past (until: a second ahead, so the
+        # stream ends by itself).
+        run timeout 10 containerctl events --since 0 --until "$(($(date +%s) + 1))" \
+                --filter event=oom --filter container=oom1
+        assert_status 0
+        [[ $output == *oom* ]]
+        containerctl rm -f oom1 >/dev/null
+}
+
+@test "a fork bomb stops at --pids-limit" {
+        containerctl run -d --name pids1 --pids-limit 20 busybox \
+                sh -c '(i=0; while [ $i -lt 100 ]; do sleep 1000 & i=$((i+1)); done); sleep 1000' >/dev/null
+        wait_until 5 state_is pids1 running
+        local f max=0 n
+        f=$(cg_file "$(ctr_pid pids1)" pids pids.current pids.current)
+        [[ $(cat "${f%/*}/pids.max") == 20 ]]
+        # The loop runs in a subshell that dies at the first failed fork,
+        # giving one pid back: 19 or 20 once the limit was hit.
+        reached() { [[ $(cat "$f") -ge 19 ]] && containerctl logs pids1 2>&1 | grep -q "can't fork"; }
+        wait_until 10 reached
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+                n=$(cat "$f")
+                ((n > max)) && max=$n
+                sleep 0.1
+        done
+        echo "pids.current max $max"
+        ((max <= 20))
+        containerctl rm -f pids1 >/dev/null
+}
+
+# cpu_ns NAME: the container's CPU time so far, from stats --json.
+cpu_ns() {
+        containerctl stats --no-stream --json "$1" | jq -r '.cpu.usage_ns'
+}
+
+@test "a busy loop under --cpus 0.5 uses about half a core" {
+        containerctl run -d --name cpu1 --cpus 0.5 busybox sh -c 'while :; do :; done' >/dev/null
+        wait_until 5 state_is cpu1 running
+        local c0 c1 t0 t1 ratio
+        c0=$(cpu_ns cpu1)
+        t0=$(date +%s%N)
+        sleep 2
+        c1=$(cpu_ns cpu1)
+        t1=$(date +%s%N)
+        ratio=$(((c1 - c0) * 1000 / (t1 - t0)))
+        echo "cpu use: $ratio/1000 of a core"
+        ((ratio >= 300 && ratio <= 700))
+        containerctl rm -f cpu1 >/dev/null
+}
+
+@test "update changes the limits of a running container" {
+        containerctl run -d --name up1 -m 64m --pids-limit 40 busybox sleep 1000 >/dev/null
+        wait_until 5 state_is up1 running
+        local pid
+        pid=$(ctr_pid up1)
+        run containerctl update -m 128m --memory-swap 256m --pids-limit 30 --cpus 1 up1
+        assert_status 0
+        [[ $(cat "$(cg_file "$pid" memory memory.limit_in_bytes memory.max)") == 134217728 ]]
+        [[ $(cat "$(cg_file "$pid" pids pids.max pids.max)") == 30 ]]
+        [[ $(inspect_field up1 .resources.memory) == 134217728 ]]
+        [[ $(inspect_field up1 .config.limits.cpu_quota) == 100000 ]]
+        # A value the kernel refuses or that makes no sense changes nothing.
+        run containerctl update -m 4k up1
+        assert_error
+        [[ $output == *memory* ]]
+        run containerctl update -m 512m --memory-swap 256m up1
+        assert_error
+        [[ $(cat "$(cg_file "$pid" memory memory.limit_in_bytes memory.max)") == 134217728 ]]
+        [[ $(inspect_field up1 .config.limits.memory) == 134217728 ]]
+        # Exited: refused, nothing changed.
+        containerctl stop -t 0 up1 >/dev/null
+        run containerctl update -m 256m up1
+        assert_error
+        [[ $output == *exited* ]]
+        [[ $(inspect_field up1 .config.limits.memory) == 134217728 ]]
+        containerctl rm up1 >/dev/null
+}
+
+@test "update of a created container is used at its start" {
+        containerctl create --name up2 busybox sleep 1000 >/dev/null
+        run containerctl update --pids-limit 25 up2
+        assert_status 0
+        containerctl start up2 >/dev/null
+        wait_until 5 state_is up2 running
+        [[ $(cat "$(cg_file "$(ctr_pid up2)" pids pids.max pids.max)") == 25 ]]
+        containerctl rm -f up2 >/dev/null
+}
+
+# The counter file (empty for a moment while the loop rewrites it: 0).
+counter() {
+        local v
+        v=$(cat "$BATS_TEST_TMPDIR/out/c" 2>/dev/null)
+        echo "${v:-0}"
+}
+
+counter_above() {
+        (($(counter) > $1))
+}
+
+@test "pause stops progress, unpause resumes it; stop works while paused" {
+        mkdir -p "$BATS_TEST_TMPDIR/out"
+        containerctl run -d --name p1 -v "$BATS_TEST_TMPDIR/out:/out" busybox \
+                sh -c 'i=0; while :; do i=$((i+1)); echo $i >/out/c; usleep 20000; done' >/dev/null
+        wait_until 5 counter_above 2
+        run containerctl pause p1
+        assert_status 0
+        [[ $(ctl_state p1) == paused ]]
+        run containerctl ps
+        [[ $output == *"(Paused)"* ]]
+        run containerctl stats --no-stream --json p1
+        [[ $(jq -r .state <<<"$output") == paused ]]
+        local c0
+        c0=$(counter)
+        # Progress would show within a second (50 increments a second).
+        sleep 1
+        [[ $(counter) == "$c0" ]]
+        # Pausing twice, unpausing what is not paused: conflicts.
+        run containerctl pause p1
+        assert_error
+        [[ $output == *"already paused"* ]]
+        # Exec into a paused container: a clear error, not a hang.
+        run timeout 10 containerctl exec p1 true
+        assert_error
+        [[ $output == *"is paused"* ]]
+        run containerctl unpause p1
+        assert_status 0
+        [[ $(ctl_state p1) == running ]]
+        wait_until 5 counter_above "$c0"
+        run containerctl unpause p1
+        assert_error
+        [[ $output == *"not paused"* ]]
+        # A paused container still stops (it is thawed after the signal).
+        containerctl pause p1 >/dev/null
+        run timeout 10 containerctl stop -t 2 p1
+        assert_status 0
+        [[ $(ctl_state p1) == exited ]]
+        run containerctl pause p1
+        assert_error
+        [[ $output == *"not running"* ]]
+        containerctl rm p1 >/dev/null
+}
+
+@test "a paused container is still paused after a daemon restart" {
+        containerctl run -d --name p2 busybox sleep 1000 >/dev/null
+        wait_until 5 state_is p2 running
+        containerctl pause p2 >/dev/null
+        ctl_daemon_restart
+        [[ $(ctl_state p2) == paused ]]
+        containerctl unpause p2 >/dev/null
+        [[ $(ctl_state p2) == running ]]
+        containerctl rm -f p2 >/dev/null
+}
+
+@test "stats values move when the container works" {
+        containerctl run -d --name st1 busybox sh -c 'while :; do :; done' >/dev/null
+        containerctl run -d --name st2 busybox sleep 1000 >/dev/null
+        wait_until 5 state_is st1 running
+        local a b
+        a=$(cpu_ns st1)
+        wait_until 5 bash -c "(( \$(containerctl stats --no-stream --json st1 | jq -r .cpu.usage_ns) > $a ))"
+        run containerctl stats --no-stream --json
+        assert_status 0
+        [[ $(jq -s 'length' <<<"$output") -ge 2 ]]
+        b=$(jq -s -r '.[] | select(.name == "st1") | .cpu_percent' <<<"$output")
+        echo "st1 cpu_percent $b"
+        [[ ${b%.*} -ge 20 ]]
+        [[ $(jq -s -r '.[] | select(.name == "st2") | .pids.current' <<<"$output") -ge 1 ]]
+        [[ $(jq -s -r '.[] | select(.name == "st2") | .memory.usage' <<<"$output") -gt 0 ]]
+        # The table (not a terminal: one sample).
+        run containerctl stats st1 st2
+        assert_status 0
+        [[ ${lines[0]} == *"CONTAINER ID"*"CPU %"*"MEM USAGE / LIMIT"*"PIDS"* ]]
+        [[ ${#lines[@]} -eq 3 ]]
+        run containerctl stats --no-stream nosuchctr
+        assert_error
+        containerctl rm -f st1 st2 >/dev/null
+}
+
+@test "a stats stream follows a container until it exits" {
+        containerctl run -d --name st3 busybox sleep 1000 >/dev/null
+        wait_until 5 state_is st3 running
+        timeout 20 containerctl stats --json st3 >"$BATS_TEST_TMPDIR/stream" &
+        local bg=$!
+        lines_at_least() { (($(wc -l <"$BATS_TEST_TMPDIR/stream") >= $1)); }
+        wait_until 10 lines_at_least 2
+        containerctl stop -t 0 st3 >/dev/null
+        # The stream ends by itself once its container has exited.
+        wait "$bg"
+        containerctl rm st3 >/dev/null
+}
+
+@test "bad limits are clear errors and create nothing" {
+        local before
+        before=$(containerctl ps -a -q | wc -l)
+        run containerctl run -d --memory 12q busybox true
+        assert_status 125
+        [[ $output == *"--memory '12q'"* ]]
+        run containerctl run -d --memory 4k busybox true
+        assert_status 125
+        [[ $output == *memory* ]]
+        run containerctl run -d --cpus 1000 busybox true
+        assert_status 125
+        [[ $output == *cpus* ]]
+        run containerctl run -d --cpuset-cpus 999 busybox true
+        assert_status 125
+        [[ $output == *cpuset* ]]
+        run containerctl run -d --pids-limit lots busybox true
+        assert_status 125
+        run containerctl update --memory 64m nosuchctr
+        assert_error
+        [[ $(containerctl ps -a -q | wc -l) == "$before" ]]
+        # The daemon checks too, whatever the client sends.
+        run rpc <<<'{"jsonrpc":"2.0","id":1,"method":"container.create","params":{"image":"busybox","limits":{"memory":"lots"}}}'
+        [[ $output == *invalid_params* ]]
+        run rpc <<<'{"jsonrpc":"2.0","id":1,"method":"container.create","params":{"image":"busybox","limits":{"bogus":1}}}'
+        [[ $output == *"unknown limit"* ]]
+        [[ $(containerctl ps -a -q | wc -l) == "$before" ]]
+}
