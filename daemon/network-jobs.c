@@ -296,6 +296,9 @@ job_finish(struct nm_job *j)
  * first, the old way; an attach to a network that is full but for parked
  * leases, and network.remove, do not wait for the timer. */
 #define NM_TEARDOWN_IDLE_MS 500
+/* ... but never later than this after the oldest was parked: a stream of
+ * starts (or an attach that waits long) must not keep the dead around. */
+#define NM_TEARDOWN_MAX_AGE_MS 3000
 #define NM_TEARDOWN_MAX 32
 #define NM_TEARDOWN_WAIT_MS 2000
 
@@ -535,10 +538,18 @@ void
 nm_teardown_idle_cb(evutil_socket_t fd, short what, void *arg)
 {
         struct network_manager *m = arg;
+        int64_t oldest = INT64_MAX;
 
-        /* attach_finish() arms the timer again. */
-        if (!attach_in_flight(m))
+        for (const struct nm_parked *p = m->parked; p; p = p->next)
+                if (p->parked_ms < oldest)
+                        oldest = p->parked_ms;
+        if (!attach_in_flight(m) || now_monotonic_ms() - oldest >= NM_TEARDOWN_MAX_AGE_MS)
                 flush_all(m);
+        else {
+                log_debug("network: teardown of %u exited container(s) waits for an attach",
+                          m->n_parked);
+                nm_teardown_idle_arm(m); /* and attach_finish() re-arms it too */
+        }
 }
 
 void
@@ -560,6 +571,7 @@ nm_park(struct network_manager *m, struct nm_job *j)
                 return false;
         }
         p->net = TAKE_PTR(j->net);
+        p->parked_ms = now_monotonic_ms();
         memcpy(p->veth, j->veth, sizeof(p->veth));
         p->netns_path = TAKE_PTR(j->netns_path);
         p->ep_path = TAKE_PTR(j->ep_path);

@@ -90,6 +90,7 @@ struct nm_parked {
         struct network *net; /* a reference */
         char veth[NET_IFNAME_MAX + 1];
         char *netns_path, *ep_path;
+        int64_t parked_ms; /* CLOCK_MONOTONIC */
         bool release;
 };
 
