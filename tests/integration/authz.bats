@@ -15,6 +15,10 @@ setup_file() {
         r=$(ctl_random | cut -c1-6)
         AUTHZ_DIR=$(mktemp -d /tmp/ctlauthz.XXXXXX)
         chmod 0755 "$AUTHZ_DIR"
+        # The build dir may be private (mktemp): the users get their own copy
+        # of this build's client.
+        mkdir -p "$AUTHZ_DIR/bin"
+        install -m 0755 "$(command -v containerctl)" "$AUTHZ_DIR/bin/containerctl"
         AG=ctlga$r UG=ctlgu$r
         UA=ctlua$r UB=ctlub$r UN=ctlun$r UADM=ctlum$r
         export AUTHZ_DIR AG UG UA UB UN UADM
@@ -60,8 +64,8 @@ as() {
         local u=$1
         shift
         setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups \
-                env -i PATH="$PATH" HOME="$AUTHZ_DIR/home/$u" CONTAINERCTL_SOCKET="$CTL_SOCK" \
-                containerctl "$@"
+                env -i PATH=/usr/bin:/bin HOME="$AUTHZ_DIR/home/$u" CONTAINERCTL_SOCKET="$CTL_SOCK" \
+                "$AUTHZ_DIR/bin/containerctl" "$@"
 }
 
 @test "the socket is 0660, group the user group" {
