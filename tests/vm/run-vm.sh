@@ -32,9 +32,9 @@ CPU=${CTL_VM_CPU:-max}
 # CTL_VM_TESTS=full adds run.bats and lifecycle.bats (about 18 min there).
 TESTS=${CTL_VM_TESTS:-default}
 case $TESTS in
-default) TESTS="tests/vm/cgroupv2.bats tests/integration/cgroup-resources.bats tests/integration/restart.bats tests/integration/isolation.bats" ;;
+default) TESTS="tests/vm/cgroupv2.bats tests/integration/cgroup-resources.bats tests/integration/resources.bats tests/integration/restart.bats" ;;
 full)
-        TESTS="tests/vm/cgroupv2.bats tests/integration/cgroup-resources.bats tests/integration/restart.bats tests/integration/isolation.bats
+        TESTS="tests/vm/cgroupv2.bats tests/integration/cgroup-resources.bats tests/integration/resources.bats tests/integration/restart.bats tests/integration/isolation.bats
                 tests/integration/run.bats tests/integration/lifecycle.bats"
         : "${CTL_VM_TIMEOUT:=2400}"
         ;;
