@@ -280,8 +280,9 @@ job_finish(struct nm_job *j)
  * every attach needs: done at each exit, it lands in the middle of the
  * next container's start (bench/README.md, "Network figures"). So an
  * exited container's veth, pin and endpoint record are parked, and
- * removed in one batch once no attach has run for NM_TEARDOWN_IDLE_MS (or
- * when more than NM_TEARDOWN_MAX wait, or at shutdown). The batch only
+ * removed in one batch NM_TEARDOWN_IDLE_MS after the first was parked, once
+ * no attach is in flight (or when more than NM_TEARDOWN_MAX wait, or at
+ * shutdown). The batch only
  * unmounts the pins: the namespaces die with them, and the kernel's netns
  * cleanup removes all their veths (both ends) in one pass, one RCU wait
  * for all: ~1.4 ms per container in a batch of 32 here, against ~20-60 ms
@@ -543,8 +544,10 @@ nm_teardown_idle_cb(evutil_socket_t fd, short what, void *arg)
         for (const struct nm_parked *p = m->parked; p; p = p->next)
                 if (p->parked_ms < oldest)
                         oldest = p->parked_ms;
-        if (!attach_in_flight(m) || now_monotonic_ms() - oldest >= NM_TEARDOWN_MAX_AGE_MS)
+        if (!attach_in_flight(m) || now_monotonic_ms() - oldest >= NM_TEARDOWN_MAX_AGE_MS) {
+                log_debug("network: tearing down %u exited container(s)", m->n_parked);
                 flush_all(m);
+        }
         else {
                 log_debug("network: teardown of %u exited container(s) waits for an attach",
                           m->n_parked);
@@ -552,12 +555,17 @@ nm_teardown_idle_cb(evutil_socket_t fd, short what, void *arg)
         }
 }
 
+/* Armed once, when the first endpoint is parked, not at every park or
+ * attach: a steady stream of starts must not push the teardown out
+ * forever (it did, by re-arming it every few hundred ms). When it fires
+ * while an attach is in flight it waits another period (at most until
+ * NM_TEARDOWN_MAX_AGE_MS). */
 void
 nm_teardown_idle_arm(struct network_manager *m)
 {
         struct timeval tv = { 0, NM_TEARDOWN_IDLE_MS * 1000 };
 
-        if (m->parked)
+        if (m->parked && !evtimer_pending(m->ev_idle, NULL))
                 evtimer_add(m->ev_idle, &tv);
 }
 
