@@ -52,7 +52,7 @@ daemon_fds() {
         # Only the daemon itself mentions our state dir now.
         wait_until 5 test "$(ctl_our_pids | grep -vx "$CTL_DAEMON_PID" | wc -l)" = 0
         # The netns pin goes with the network teardown batch, after the
-        # network has been idle for 0.5 s (network-jobs.c): a bounded wait.
+        # first exit was parked 0.5 s ago and no attach runs (network-jobs.c).
         wait_until 10 test -z "$(ctl_our_mounts)"
         [[ -z $(ctl_our_mounts) ]]
         [[ -z $(ctl_our_cgroups) ]]
