@@ -188,6 +188,10 @@ void container_config_clear(struct container_config *cfg);
 /* container.c: exactly the container with this full id, or NULL (for jobs
  * and streams that keep an id, never a pointer). */
 struct container *container_by_id(struct container_manager *m, const char *id);
+/* container.c: container_lookup(), or answers req (not found, or being
+ * removed: conflict) and returns NULL. */
+struct container *container_lookup_or_reply(struct container_manager *m, const char *ref,
+                                            struct request *req);
 /* container.c: name, full id or unique id prefix. */
 int container_lookup(struct container_manager *m, const char *ref, struct container **ret,
                      struct ctr_error **err);

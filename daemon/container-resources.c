@@ -216,18 +216,10 @@ persist_or_log(struct container *c)
 static struct container *
 lookup_for_change(struct container_manager *m, const char *ref, struct request *req)
 {
-        _cleanup_error_ struct ctr_error *e = NULL;
-        struct container *c = NULL;
-        int r = container_lookup(m, ref, &c, &e);
+        struct container *c = container_lookup_or_reply(m, ref, req);
 
-        if (r < 0) {
-                request_error_errno(req, r, e);
+        if (!c)
                 return NULL;
-        }
-        if (c->removing) {
-                request_errorf(req, PROTO_ERR_CONFLICT, "container %s is being removed", c->name);
-                return NULL;
-        }
         if (c->starting) {
                 request_errorf(req, PROTO_ERR_CONFLICT, "container %s is starting: try again",
                                c->name);

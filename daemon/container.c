@@ -162,8 +162,8 @@ container_lookup(struct container_manager *m, const char *ref, struct container 
 }
 
 /* Looks up ref for an asynchronous operation; on failure answers req. */
-static struct container *
-lookup_or_reply(struct container_manager *m, const char *ref, struct request *req)
+struct container *
+container_lookup_or_reply(struct container_manager *m, const char *ref, struct request *req)
 {
         _cleanup_error_ struct ctr_error *e = NULL;
         struct container *c = NULL;
@@ -544,7 +544,7 @@ container_start(struct container_manager *m, const char *ref, bool attach, unsig
 {
         _cleanup_error_ struct ctr_error *e = NULL;
         _cleanup_free_ char *exit_path = NULL;
-        struct container *c = lookup_or_reply(m, ref, req);
+        struct container *c = container_lookup_or_reply(m, ref, req);
         int r;
 
         if (!c)
@@ -577,7 +577,7 @@ container_attach(struct container_manager *m, const char *ref, int stdin_mode, u
                  unsigned cols, struct request *req)
 {
         _cleanup_error_ struct ctr_error *e = NULL;
-        struct container *c = lookup_or_reply(m, ref, req);
+        struct container *c = container_lookup_or_reply(m, ref, req);
         json_t *msg;
         bool in;
         int fd = -1, r;
@@ -643,7 +643,7 @@ void
 container_stop(struct container_manager *m, const char *ref, int timeout, struct request *req)
 {
         _cleanup_error_ struct ctr_error *e = NULL;
-        struct container *c = lookup_or_reply(m, ref, req);
+        struct container *c = container_lookup_or_reply(m, ref, req);
         struct timeval tv;
         int r;
 
@@ -906,7 +906,7 @@ void
 container_remove(struct container_manager *m, const char *ref, bool force, struct request *req)
 {
         _cleanup_error_ struct ctr_error *e = NULL;
-        struct container *c = lookup_or_reply(m, ref, req);
+        struct container *c = container_lookup_or_reply(m, ref, req);
         bool running;
         int r;
 
