@@ -174,44 +174,6 @@ print_stats(json_t *params, const struct args_stats *o, bool redraw)
         return 0;
 }
 
-/* The next notification on c: 1 with *ret filled, 0 at EOF, < 0 on error. */
-static int
-next_notification(struct conn *c, struct proto_reply *ret)
-{
-        for (;;) {
-                _cleanup_free_ char *line = NULL, *msg = NULL;
-                char buf[65536];
-                size_t len;
-                ssize_t n;
-                int r = proto_line_buffer_take(&c->buf, &line, &len);
-
-                if (r > 0) {
-                        r = proto_reply_decode(line, len, ret, &msg);
-                        if (r < 0) {
-                                fprintf(stderr, "Error: bad line from containerctld: %s\n",
-                                        msg ? msg : strerror(-r));
-                                return r;
-                        }
-                        if (ret->method)
-                                return 1;
-                        proto_reply_clear(ret);
-                        continue;
-                }
-                do
-                        n = read(c->fd, buf, sizeof(buf));
-                while (n < 0 && errno == EINTR);
-                if (n < 0) {
-                        fprintf(stderr, "Error: read from containerctld: %s\n", strerror(errno));
-                        return -errno;
-                }
-                if (n == 0)
-                        return 0;
-                r = proto_line_buffer_feed(&c->buf, buf, (size_t) n);
-                if (r < 0)
-                        return r;
-        }
-}
-
 int
 cmd_stats(struct client *cl, int argc, char **argv)
 {
@@ -255,7 +217,7 @@ cmd_stats(struct client *cl, int argc, char **argv)
                 return r;
         proto_reply_clear(&reply);
         for (;;) {
-                r = next_notification(cl->conn, &reply);
+                r = client_next_notification(cl, &reply);
                 if (r <= 0)
                         return r < 0 ? EXIT_USAGE : 0;
                 if (strcmp(reply.method, "container.stats") == 0)
