@@ -130,8 +130,8 @@ attach_fifo() {
                 kill -KILL "$pid"
                 wait "$pid" || true
         done
-        wait_until 5 test "$(ctl_fd_count "$mon")" -le "$mfds"
-        wait_until 5 test "$(ctl_fd_count "$CTL_DAEMON_PID")" -le "$dfds"
+        wait_until 5 eval '(( $(ctl_fd_count "$mon") <= mfds ))'
+        wait_until 5 eval '(( $(ctl_fd_count "$CTL_DAEMON_PID") <= dfds ))'
         state_is km running
         # And it still produces output: a new attacher gets new lines.
         local n1 n2

@@ -147,7 +147,7 @@ ev_has() {
         containerctl image import "$CTL_IMAGE_TAR" evimg:2 >/dev/null
         containerctl image rm evimg:1 >/dev/null
         containerctl image rm evimg:2 >/dev/null
-        wait_until 10 test "$(wc -l <"$EV_OUT")" -ge 4
+        wait_until 10 eval '(( $(wc -l <"$EV_OUT") >= 4 ))'
         ev_stop
         cat "$EV_OUT"
         # The tarball is the busybox image again: busybox:latest keeps it,

@@ -10,7 +10,9 @@ export PATH="$CTL_BUILDDIR:$PATH"
 
 # wait_until TIMEOUT_SECONDS CMD...: polls CMD every 50 ms until it succeeds;
 # fails once TIMEOUT_SECONDS of wall time have passed (a real deadline, so a
-# slow machine or an emulated VM does not stretch it).
+# slow machine or an emulated VM does not stretch it). CMD's words are
+# expanded once, by the caller: anything that must be re-read at each poll
+# ($(...), $((...))) goes inside eval '...'.
 wait_until() {
         local timeout=$1 deadline
         shift
@@ -242,7 +244,7 @@ ctl_teardown_file() {
         ctl_daemon_stop
 
         # Give monitors a moment to exit after their container is gone.
-        wait_until 5 test -z "$(ctl_our_pids)" || true
+        wait_until 5 eval '[[ -z $(ctl_our_pids) ]]' || true
         for pid in $(ctl_our_pids); do
                 leaks+="process $pid ($({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null)); "
                 kill -KILL "$pid" 2>/dev/null || true

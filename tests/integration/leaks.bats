@@ -50,10 +50,10 @@ daemon_fds() {
         wait_until 5 state_is lm running
         containerctl rm -f lm
         # Only the daemon itself mentions our state dir now.
-        wait_until 5 test "$(ctl_our_pids | grep -vx "$CTL_DAEMON_PID" | wc -l)" = 0
+        wait_until 5 eval '[[ -z $(ctl_our_pids | grep -vx "$CTL_DAEMON_PID") ]]'
         # The netns pin goes with the network teardown batch, after the
         # first exit was parked 0.5 s ago and no attach runs (network-jobs.c).
-        wait_until 10 test -z "$(ctl_our_mounts)"
+        wait_until 10 eval '[[ -z $(ctl_our_mounts) ]]'
         [[ -z $(ctl_our_mounts) ]]
         [[ -z $(ctl_our_cgroups) ]]
 }

@@ -150,5 +150,5 @@ check_all_gone() {
         local ids
         ids=$(containerctl ps -a -q)
         [[ -z $ids ]] || containerctl rm -f $ids
-        wait_until 5 test -z "$(find "$CG$CTL_CGROUP_PARENT" -mindepth 1 -type d)"
+        wait_until 5 eval '[[ -z $(find "$CG$CTL_CGROUP_PARENT" -mindepth 1 -type d) ]]'
 }
