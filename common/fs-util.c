@@ -65,6 +65,13 @@ int
 write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                   struct ctr_error **err)
 {
+        return write_file_replace(path, data, len, mode, true, err);
+}
+
+int
+write_file_replace(const char *path, const void *data, size_t len, mode_t mode, bool durable,
+                   struct ctr_error **err)
+{
         _cleanup_free_ char *tmp = NULL, *dir = NULL;
         _cleanup_close_ int fd = -1;
         char *slash;
@@ -89,7 +96,7 @@ write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
         r = write_all(fd, data, len);
         if (r >= 0 && fchmod(fd, mode) < 0)
                 r = -errno;
-        if (r >= 0 && fsync(fd) < 0)
+        if (r >= 0 && durable && fsync(fd) < 0)
                 r = -errno;
         if (r < 0) {
                 unlink(tmp);
@@ -101,7 +108,7 @@ write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                 unlink(tmp);
                 return ctr_error_sys(err, -r, "rename `%s` to `%s`", tmp, path);
         }
-        r = fsync_path(dir);
+        r = durable ? fsync_path(dir) : 0;
         if (r < 0)
                 return ctr_error_sys(err, -r, "fsync `%s`", dir);
         return 0;

@@ -3,6 +3,7 @@
  * one file system and never follows symlinks. All fds are O_CLOEXEC. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -12,6 +13,13 @@
  * rename, fsync of the directory. A crash leaves the old or the new file. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                       struct ctr_error **err);
+
+/* The same, durable (as write_file_atomic) or not: without the two fsyncs
+ * a crash of the process still leaves the old or the new file, but a power
+ * loss may leave neither. For files nobody needs after a reboot (an
+ * auto-removed container's) or that are made again from durable state. */
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode, bool durable,
+                       struct ctr_error **err);
 
 /* Reads a whole file (at most max bytes, else -EFBIG) into a NUL-terminated
  * malloc'd buffer owned by the caller. ret_len may be NULL. */

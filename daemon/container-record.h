@@ -219,6 +219,10 @@ json_t *container_net_inspect_json(const struct container *c);
 /* container-store.c */
 json_t *container_to_record_json(const struct container *c);
 int container_from_record_json(json_t *j, struct container **ret, struct ctr_error **err);
+/* Whether c's files must survive a power loss (fsync'd): not for a
+ * container removed when it exits (`run --rm`): after a reboot it is gone
+ * either way, and the daemon removes what is left of it. */
+bool container_durable(const struct container *c);
 int container_persist(struct container *c, struct ctr_error **err);
 int container_load_all(struct container_manager *m, struct ctr_error **err);
 json_t *container_summary_json(const struct container *c);

@@ -162,13 +162,13 @@ container_spec_resolve_user(const char *passwd, const char *group, const char *u
 }
 
 static int
-write_small(const char *dir, const char *name, const char *text, struct ctr_error **err)
+write_small(const struct container *c, const char *name, const char *text, struct ctr_error **err)
 {
-        _cleanup_free_ char *path = path_join(dir, name);
+        _cleanup_free_ char *path = path_join(c->dir, name);
 
         if (!path)
                 return -ENOMEM;
-        return write_file_atomic(path, text, strlen(text), 0644, err);
+        return write_file_replace(path, text, strlen(text), 0644, container_durable(c), err);
 }
 
 /* The host's resolv.conf without loopback nameservers: 127.* points at a
@@ -316,11 +316,11 @@ container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error
         resolv = filtered_resolv_conf();
         if (!resolv)
                 return ctr_error_sys(err, ENOMEM, "generate bundle");
-        r = write_small(c->dir, "hostname", host_line, err);
+        r = write_small(c, "hostname", host_line, err);
         if (r >= 0)
-                r = write_small(c->dir, "hosts", hosts, err);
+                r = write_small(c, "hosts", hosts, err);
         if (r >= 0)
-                r = write_small(c->dir, "resolv.conf", resolv, err);
+                r = write_small(c, "resolv.conf", resolv, err);
         if (r < 0)
                 return r;
 
@@ -398,7 +398,7 @@ container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error
         config_path = path_join(bundle, "config.json");
         if (!text || !config_path)
                 return ctr_error_sys(err, ENOMEM, "generate config.json");
-        return write_file_atomic(config_path, text, strlen(text), 0600, err);
+        return write_file_replace(config_path, text, strlen(text), 0600, container_durable(c), err);
 }
 
 int
@@ -433,7 +433,7 @@ container_spec_set_netns(const struct container *c, const char *path, struct ctr
                 out = json_dumps(spec, JSON_INDENT(2));
                 if (!out)
                         return -ENOMEM;
-                return write_file_atomic(config_path, out, strlen(out), 0600, err);
+                return write_file_replace(config_path, out, strlen(out), 0600, container_durable(c), err);
         }
         return ctr_error_msg(err, EINVAL, "%s: config.json has no network namespace", c->id);
 }
@@ -472,7 +472,7 @@ container_spec_set_resources(const struct container *c, struct ctr_error **err)
         out = json_dumps(spec, JSON_INDENT(2));
         if (!out)
                 return -ENOMEM;
-        return write_file_atomic(config_path, out, strlen(out), 0600, err);
+        return write_file_replace(config_path, out, strlen(out), 0600, container_durable(c), err);
 }
 
 int

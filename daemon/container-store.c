@@ -357,6 +357,12 @@ container_from_record_json(json_t *j, struct container **ret, struct ctr_error *
         return 0;
 }
 
+bool
+container_durable(const struct container *c)
+{
+        return !c->config.auto_remove;
+}
+
 int
 container_persist(struct container *c, struct ctr_error **err)
 {
@@ -372,7 +378,7 @@ container_persist(struct container *c, struct ctr_error **err)
         json_decref(j);
         if (!text)
                 return ctr_error_sys(err, ENOMEM, "serialize container %s", c->id);
-        return write_file_atomic(path, text, strlen(text), 0600, err);
+        return write_file_replace(path, text, strlen(text), 0600, container_durable(c), err);
 }
 
 int
@@ -388,6 +394,7 @@ container_load_all(struct container_manager *m, struct ctr_error **err)
                 _cleanup_free_ char *dir = NULL, *path = NULL, *text = NULL;
                 struct container *c = NULL;
                 json_error_t jerr;
+                size_t len = 0;
                 json_t *j;
                 int r;
 
@@ -397,7 +404,18 @@ container_load_all(struct container_manager *m, struct ctr_error **err)
                 path = dir ? path_join(dir, "container.json") : NULL;
                 if (!path)
                         break;
-                r = read_file_full(path, RECORD_MAX_SIZE, &text, NULL, &e);
+                r = read_file_full(path, RECORD_MAX_SIZE, &text, &len, &e);
+                if (r == -ENOENT || (r >= 0 && len == 0)) {
+                        /* A durable record is never missing or empty: this
+                         * is a create cut short, or a container not meant
+                         * to outlive a reboot (container_durable()) after
+                         * a power loss. Nothing of it runs. */
+                        log_notice("removing container directory %s: it has no record (%s)", de->d_name,
+                                   r < 0 ? "missing" : "empty");
+                        if (rm_rf(dir, &e) < 0)
+                                log_warning("%s", e ? e->message : "remove failed");
+                        continue;
+                }
                 if (r < 0) {
                         log_warning("skipping container %s: %s", de->d_name,
                                     e ? e->message : "unreadable");

@@ -166,7 +166,10 @@ persist(const struct userns_alloc *a, const char *id, const struct userns_range 
         if (!path || asprintf(&text, "{\"id\":\"%s\",\"uid\":%u,\"gid\":%u,\"size\":%u}\n", id, r->uid, r->gid,
                               r->size) < 0)
                 return ctr_error_sys(err, ENOMEM, "user namespaces: record the ids of %s", id);
-        return write_file_atomic(path, text, strlen(text), 0600, err);
+        /* Not fsync'd: the container's own record (container.json, durable
+         * for any container that outlives a reboot) is what the daemon
+         * adopts at start; this one only covers a crash of the daemon. */
+        return write_file_replace(path, text, strlen(text), 0600, false, err);
 }
 
 int

@@ -1,4 +1,5 @@
 /* Unit tests for common/: parsers, ids and names, errors, fs helpers, times. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -98,6 +99,24 @@ test_fs(void)
         ok(read_file_full(file, 3, &data, &len, &e) == -EFBIG, "read limit enforced");
         ctr_error_free(e);
         e = NULL;
+        /* Not durable: the same atomic replace, only without fsync. */
+        ok(write_file_replace(file, "bye", 3, 0640, false, &e) == 0, "write_file_replace, not durable");
+        free(data);
+        data = NULL;
+        ok(read_file_full(file, 100, &data, &len, &e) == 0 && len == 3 && strcmp(data, "bye") == 0,
+           "replaced in place");
+        ok(stat(file, &st) == 0 && (st.st_mode & 0777) == 0640, "its mode");
+        {
+                _cleanup_free_ char *d = path_join(dir, "a");
+                DIR *dh = opendir(d);
+                int n = 0;
+
+                for (struct dirent *de; dh && (de = readdir(dh));)
+                        n += de->d_name[0] != '.';
+                if (dh)
+                        closedir(dh);
+                is_int(n, 2, "no temp file left (state.json and b/)");
+        }
         {
                 _cleanup_free_ char *link = path_join(dir, "a/b/escape");
                 ok(symlink("/etc", link) == 0, "symlink to outside");
