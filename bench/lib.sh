@@ -22,6 +22,15 @@ wait_for() {
         return 1
 }
 
+# bench_run_tmpfs: a private tmpfs at $B/run for the daemon's --run-root,
+# as /run/containerctl is on a host (tmpfs): the monitors' exit records
+# and the netns pins then cost what they cost there, not a disk's fsync
+# (whose latency on a VM disk is most of the noise between runs).
+# bench_cleanup unmounts it.
+bench_run_tmpfs() {
+        mkdir -p "$B/run" && mount -t tmpfs -o mode=0755,size=64m "bench-run-${B##*.}" "$B/run"
+}
+
 # bench_daemon_start: containerctld on $SOCK with its state in
 # $B/root and $B/run, containers under $CG/ctl, logging to $B/daemon.log;
 # waits until it answers. Returns 1 (with the log's last line on stderr)

@@ -108,6 +108,7 @@ med() { jq -rn --arg t "$1" '$t | split(" ") | map(select(. != "") | tonumber) |
 
 echo "==> busybox image, private containerctld ($SOCK, bridge $BR, subnet $SUBNET)"
 "$SRC/contrib/make-busybox-image.sh" "$B/busybox.tar" >/dev/null
+bench_run_tmpfs || { echo "cannot mount a tmpfs for the run root" >&2; exit 1; }
 containerctld --socket "$SOCK" --root "$B/root" --run-root "$B/run" --cgroup-parent "$CG/ctl" \
         --bridge "$BR" --subnet "$SUBNET" --log-level warning </dev/null >>"$B/daemon.log" 2>&1 &
 DAEMON_PID=$! # lib.sh stops it

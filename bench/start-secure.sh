@@ -10,7 +10,9 @@
 # hardening adds under 2 ms. --network none keeps the network's cost out.
 # Removes every container, cgroup, mount and file it made, also on failure.
 #
-# Usage: bench/start-secure.sh [--runs N] [--warmup N] [--profile FILE]
+# Usage: bench/start-secure.sh [--runs N] [--pairs N] [--warmup N] [--profile FILE]
+# (--runs: hyperfine runs, 40; --pairs: interleaved pairs, 120.) The run
+# root is a private tmpfs, as /run is on a host (bench_run_tmpfs, lib.sh).
 # Env:   CONTAINERCTL_BUILDDIR (containerctl, containerctld, monitor),
 #        BENCH_KEEP=1 keeps the work dir. --profile: the daemon's default
 #        profile (default: etc/seccomp.json of this source tree).
@@ -20,10 +22,11 @@ SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/lib.sh
 . "$SRC/bench/lib.sh"
 
-RUNS=40 WARMUP=5 PROFILE=$SRC/etc/seccomp.json
+RUNS=40 PAIRS=120 WARMUP=5 PROFILE=$SRC/etc/seccomp.json
 while (($#)); do
         case $1 in
         --runs) RUNS=$2; shift 2 ;;
+        --pairs) PAIRS=$2; shift 2 ;;
         --warmup) WARMUP=$2; shift 2 ;;
         --profile) PROFILE=$2; shift 2 ;;
         -h | --help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
@@ -50,6 +53,7 @@ echo "==> busybox image, private containerctld ($SOCK, default profile $PROFILE)
 # --userns auto takes its ids from files of this run (a random base).
 printf 'containerctl:%d:%d\n' $(((1100 + RANDOM % 20000) * 65536)) $((4 * 65536)) >"$B/subuid"
 printf 'subuid_file = %s\nsubgid_file = %s\n' "$B/subuid" "$B/subuid" >"$B/containerctld.conf"
+bench_run_tmpfs || { echo "cannot mount a tmpfs for the run root" >&2; exit 1; }
 containerctld --config "$B/containerctld.conf" --socket "$SOCK" --root "$B/root" --run-root "$B/run" \
         --cgroup-parent "$CG/ctl" --bridge "ctlsb${B##*.}" --subnet "$(bench_free_subnet)" \
         --seccomp-profile "$PROFILE" --log-level warning </dev/null >>"$B/daemon.log" 2>&1 &
@@ -84,34 +88,37 @@ printf '    seccomp cost (default - unconfined): mean %.2f ms, median %.2f ms, m
         "$(jq -n "${ST[default.min]} - ${ST[unconfined.min]}")"
 grep -q 'outliers were detected' "$B/hf.err" && echo "    (hyperfine saw statistical outliers: a busy machine)"
 
-echo "==> 2. the same, interleaved pairs ($RUNS pairs, order alternating)"
-one() { # one default|unconfined|userns: prints the milliseconds of one run --rm
-        local t0=$EPOCHREALTIME
+echo "==> 2. the same, interleaved pairs ($PAIRS pairs, order alternating)"
+# One run's wall time is 20-40 ms with a spread of several ms on a VM, so
+# a difference under 2 ms needs many pairs: timed in bash (microseconds
+# from $EPOCHREALTIME), nothing else started between the two of a pair.
+one() { # one default|unconfined|userns: sets US to the microseconds of one run --rm
+        local t0=${EPOCHREALTIME/./}
         case $1 in
         default) ctl run --rm --network none busybox true ;;
         unconfined) ctl run --rm --network none --security-opt seccomp=unconfined busybox true ;;
         userns) ctl run --rm --network none --userns auto busybox true ;;
         esac
-        jq -n "($EPOCHREALTIME - $t0) * 1000"
+        US=$((${EPOCHREALTIME/./} - t0))
 }
-# pairs HARDENED BASE: the median of HARDENED - BASE over $RUNS interleaved
-# pairs, the order alternating.
+# pairs HARDENED BASE: the median of HARDENED - BASE (ms) over $PAIRS
+# interleaved pairs, the order alternating.
 pairs() {
-        local diffs="" th tb
-        for ((i = 0; i < RUNS; i++)); do
+        local diffs=() th tb
+        for ((i = 0; i < PAIRS; i++)); do
                 if ((i % 2)); then
-                        tb=$(one "$2") th=$(one "$1")
+                        one "$2"; tb=$US; one "$1"; th=$US
                 else
-                        th=$(one "$1") tb=$(one "$2")
+                        one "$1"; th=$US; one "$2"; tb=$US
                 fi
-                diffs+="$(jq -n "$th - $tb") "
+                diffs+=($((th - tb)))
         done
-        jq -rn --arg t "$diffs" '$t | split(" ") | map(select(. != "") | tonumber) | sort |
-                if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end'
+        printf '%s\n' "${diffs[@]}" | sort -n |
+                awk '{v[NR] = $1} END {printf "%.2f\n", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) / 1000}'
 }
 verdict() { jq -rn "if $1 < 2 then \"met\" else \"NOT met\" end"; }
 D=$(pairs default unconfined)
 printf '    seccomp cost, median of per-pair differences: %.2f ms (target: under 2 ms): %s\n' "$D" "$(verdict "$D")"
-echo "==> 3. --userns auto vs the default, interleaved pairs ($RUNS pairs)"
+echo "==> 3. --userns auto vs the default, interleaved pairs ($PAIRS pairs)"
 U=$(pairs userns default)
 printf '    user namespace cost, median of per-pair differences: %.2f ms (target: under 2 ms): %s\n' "$U" "$(verdict "$U")"
