@@ -218,16 +218,6 @@ mount_json(const char *dst, const char *type, const char *src, const char *const
 }
 
 static json_t *
-strings_json(const char *const *v)
-{
-        json_t *a = json_array();
-
-        for (size_t i = 0; v[i]; i++)
-                json_array_append_new(a, json_string(v[i]));
-        return a;
-}
-
-static json_t *
 strv_json(char **v)
 {
         json_t *a = json_array();
@@ -284,22 +274,6 @@ build_mounts(const struct container *c)
 int
 container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error **err)
 {
-        /* Docker's default capability set (moby oci/caps/defaults.go). */
-        static const char *const caps[] = {
-                "CAP_CHOWN",      "CAP_DAC_OVERRIDE",     "CAP_FSETID",     "CAP_FOWNER",
-                "CAP_MKNOD",      "CAP_NET_RAW",          "CAP_SETGID",     "CAP_SETUID",
-                "CAP_SETFCAP",    "CAP_SETPCAP",          "CAP_NET_BIND_SERVICE",
-                "CAP_SYS_CHROOT", "CAP_KILL",             "CAP_AUDIT_WRITE", NULL,
-        };
-        /* Docker's default masked and read-only paths (moby oci/defaults.go). */
-        static const char *const masked[] = {
-                "/proc/asound",       "/proc/acpi",        "/proc/kcore",       "/proc/keys",
-                "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-                "/proc/sched_debug",  "/proc/scsi",        "/sys/firmware",
-                "/sys/devices/virtual/powercap", NULL,
-        };
-        static const char *const readonly[] = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-                                                "/proc/sysrq-trigger", NULL };
         static const char *const ns[] = { "pid", "network", "ipc", "uts", "mount", NULL };
         _cleanup_free_ char *rootfs = path_join(c->dir, "rootfs");
         _cleanup_free_ char *upper = path_join(c->dir, "upper");
@@ -350,28 +324,24 @@ container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error
         }
 
         spec = json_pack(
-                "{s:s,s:{s:b,s:{s:i,s:i},s:o,s:o,s:s,s:b,s:{s:o,s:o,s:o}},s:{s:s,s:b},s:s,"
-                "s:o,s:{s:s,s:s,s:s},s:{s:o,s:s,s:o,s:o}}",
+                "{s:s,s:{s:b,s:{s:i,s:i},s:o,s:o,s:s},s:{s:s},s:s,"
+                "s:o,s:{s:s,s:s,s:s},s:{s:o,s:s}}",
                 "ociVersion", "1.0.2",
                 "process", "terminal", c->config.tty, "user", "uid", (int) uid, "gid", (int) gid,
                 "args", strv_json(c->config.command),
                 "env", strv_json(c->config.env),
                 "cwd", c->config.workdir ? c->config.workdir : "/",
-                "noNewPrivileges", 1,
-                "capabilities", "bounding", strings_json(caps), "effective", strings_json(caps),
-                "permitted", strings_json(caps),
-                "root", "path", rootfs, "readonly", 0,
+                "root", "path", rootfs,
                 "hostname", c->config.hostname,
                 "mounts", build_mounts(c),
                 "annotations", "org.containerctl.overlay.lowerdir", c->image_lowerdir,
                 "org.containerctl.overlay.upperdir", upper, "org.containerctl.overlay.workdir",
                 work,
-                "linux", "namespaces", namespaces, "cgroupsPath", cgroup, "maskedPaths",
-                strings_json(masked), "readonlyPaths", strings_json(readonly));
+                "linux", "namespaces", namespaces, "cgroupsPath", cgroup);
         if (!spec)
                 return ctr_error_msg(err, ENOMEM, "generate config.json for %s", c->id);
-        /* Capabilities, seccomp, read-only root, tmpfs, masks, devices:
-         * container-security.c replaces the defaults above (issue 7). */
+        /* Capabilities, no_new_privs, seccomp, read-only root, tmpfs,
+         * masked and read-only paths: container-security.c decides. */
         r = container_security_apply_spec(c, spec, uid, err);
         /* --userns auto: the user namespace and its id maps (issue 7). */
         if (r >= 0)
