@@ -142,6 +142,24 @@ attach_done(int r, const struct network_endpoint_info *ep, const struct ctr_erro
         free(s);
 }
 
+char *
+container_net_pin_path(const struct container *c)
+{
+        char *pin;
+
+        return asprintf(&pin, "%s/netns/%s", c->mgr->run_root, c->id) < 0 ? NULL : pin;
+}
+
+int
+container_net_prepare_spec(struct container *c, struct ctr_error **err)
+{
+        _cleanup_free_ char *pin = container_net_pin_path(c);
+
+        if (!pin)
+                return ctr_error_sys(err, ENOMEM, "network namespace path");
+        return container_spec_set_netns(c, pin, err);
+}
+
 void
 container_net_start(struct container *c, container_net_cont_fn cont)
 {

@@ -206,6 +206,12 @@ int container_net_resolve(struct container_manager *m, struct container_config *
  * netns, writes the hosts file, binds published ports; then cont(c, r, e)
  * in the loop. A failure leaves nothing made. */
 void container_net_start(struct container *c, container_net_cont_fn cont);
+/* Bridge networks: the netns pin's path, <run-root>/netns/<id>, known
+ * before the attach makes it (NULL on OOM; caller frees). */
+char *container_net_pin_path(const struct container *c);
+/* Makes config.json name the pin (a no-op for a record written at create
+ * since session 3) before a monitor reads it. */
+int container_net_prepare_spec(struct container *c, struct ctr_error **err);
 /* Created, before the command runs: hands the bound ports to the monitor. */
 int container_net_publish(struct container *c, struct ctr_error **err);
 /* Exited: veth and netns go (the address stays leased). */

@@ -309,7 +309,7 @@ monitor_client_unwatch(struct container *c)
 }
 
 int
-monitor_client_spawn(struct container *c, struct ctr_error **err)
+monitor_client_spawn(struct container *c, bool wait_network, struct ctr_error **err)
 {
         struct container_manager *m = c->mgr;
         _cleanup_free_ char *bundle = path_join(c->dir, "bundle");
@@ -334,6 +334,8 @@ monitor_client_spawn(struct container *c, struct ctr_error **err)
                 argv[argc++] = "--tty";
         if (c->config.open_stdin)
                 argv[argc++] = "--stdin";
+        if (wait_network)
+                argv[argc++] = "--wait-network";
         argv[argc] = NULL;
 
         if (!bundle || !log)
@@ -495,6 +497,21 @@ monitor_client_call_fds(struct container *c, json_t *msg, const int *fds, size_t
         else
                 c->calls = call;
         c->calls_tail = call;
+        return 0;
+}
+
+int
+monitor_client_network_ready(struct container *c, struct ctr_error **err)
+{
+        json_t *msg = json_pack("{s:s}", "op", "network");
+        int r;
+
+        if (!msg)
+                return ctr_error_sys(err, ENOMEM, "tell the monitor of %.12s", c->id);
+        r = c->chan_fd >= 0 ? monitor_msg_send(c->chan_fd, msg, -1) : -ENOTCONN;
+        json_decref(msg);
+        if (r < 0)
+                return ctr_error_sys(err, -r, "tell the monitor of %.12s that its network is ready", c->id);
         return 0;
 }
 

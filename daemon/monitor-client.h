@@ -4,6 +4,7 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -18,8 +19,14 @@ int monitor_client_find_binary(char **ret);
 /* Field 22 of /proc/<pid>/stat (start time in clock ticks since boot). */
 int monitor_client_proc_starttime(pid_t pid, uint64_t *ret);
 
-/* Spawns the monitor for c and watches its channel and pidfd. */
-int monitor_client_spawn(struct container *c, struct ctr_error **err);
+/* Spawns the monitor for c and watches its channel and pidfd. With
+ * wait_network it stops before clone3 until monitor_client_network_ready()
+ * (the daemon makes the netns meanwhile), or leaves without a container
+ * when the channel closes first. */
+int monitor_client_spawn(struct container *c, bool wait_network, struct ctr_error **err);
+/* {"op":"network"} to a monitor spawned with wait_network: the one message
+ * that gets no reply (it is read before the channel is served). */
+int monitor_client_network_ready(struct container *c, struct ctr_error **err);
 /* After a daemon restart: watches c's recorded monitor if the pid is alive
  * and its start time matches. -ESRCH if it is gone. */
 int monitor_client_adopt(struct container *c);

@@ -45,6 +45,7 @@ struct monitor {
         uint64_t log_max_size; /* 0: unbounded */
         unsigned log_max_files;
         bool open_stdin, want_tty;
+        bool wait_network;     /* --wait-network: the daemon is still making the netns */
         char *sock_path;
         int ctl_fd;            /* fd 3: the spawn socketpair, -1 once closed */
         int listen_fd;         /* monitor.sock */
@@ -67,7 +68,8 @@ static void
 usage(FILE *f)
 {
         fputs("Usage: containerctl-monitor --id ID --bundle DIR --run-dir DIR --log FILE\n"
-              "         [--stdin] [--tty] [--log-max-size BYTES] [--log-max-files N] [--log-level LEVEL]\n"
+              "         [--stdin] [--tty] [--wait-network] [--log-max-size BYTES] [--log-max-files N]\n"
+              "         [--log-level LEVEL]\n"
               "Spawns and babysits one container; fd 3 is the control socket to containerctld.\n", f);
 }
 
@@ -552,6 +554,7 @@ parse_args(struct monitor *m, int argc, char **argv)
                 { "log-level", required_argument, NULL, 'L' }, { "stdin", no_argument, NULL, 's' },
                 { "tty", no_argument, NULL, 't' },             { "log-max-size", required_argument, NULL, 'S' },
                 { "log-max-files", required_argument, NULL, 'F' }, { "help", no_argument, NULL, 'h' },
+                { "wait-network", no_argument, NULL, 'w' },
                 {},
         };
         int c, level;
@@ -565,6 +568,7 @@ parse_args(struct monitor *m, int argc, char **argv)
                 case 'l': m->log_path = optarg; break;
                 case 's': m->open_stdin = true; break;
                 case 't': m->want_tty = true; break;
+                case 'w': m->wait_network = true; break;
                 case 'S':
                         if (parse_int_range(optarg, 0, INT64_MAX, &v) < 0) {
                                 fprintf(stderr, "invalid --log-max-size `%s`\n", optarg);
@@ -641,6 +645,33 @@ setup(struct monitor *m, struct ctr_error **err)
         return 0;
 }
 
+/* --wait-network: the daemon spawned us while it makes the container's
+ * network namespace (the one config.json names), so our exec, the spec,
+ * the cgroup and the seccomp program overlap its netlink work. Blocks
+ * before clone3 until it says {"op":"network"}. No reply comes if it gave
+ * up (the network failed, the container went, the daemon died): it closes
+ * the channel, and we leave without a container. */
+static int
+wait_network(void *data, struct ctr_error **err)
+{
+        struct monitor *m = data;
+        json_t *msg = NULL;
+        int r;
+
+        do
+                r = monitor_msg_recv(m->ctl_fd, &msg, NULL);
+        while (r == -EINTR);
+        if (r < 0)
+                return ctr_error_msg(err, ECANCELED, "the daemon gave up before the network was ready");
+        r = strcmp(json_string_value(json_object_get(msg, "op")) ?: "", "network") == 0
+                    ? 0
+                    : ctr_error_msg(err, EPROTO, "expected the network to be ready, got another message");
+        json_decref(msg);
+        if (r >= 0)
+                log_debug("network ready");
+        return r;
+}
+
 /* Loads the spec and creates the init, stdio wired to our pipes, or to a
  * pty when the spec asks for a terminal. On failure *ret_code is the exit
  * code to report. */
@@ -675,7 +706,8 @@ spawn(struct monitor *m, int *ret_code, struct ctr_error **err)
                 return ctr_error_sys(err, errno, "pipe");
         err_r = p[0];
         err_w = p[1];
-        r = runtime_create(m->spec, &(struct runtime_stdio){ in_r, out_w, err_w }, &m->ctr, ret_code, err);
+        r = runtime_create_gated(m->spec, &(struct runtime_stdio){ in_r, out_w, err_w },
+                                 m->wait_network ? wait_network : NULL, m, &m->ctr, ret_code, err);
         if (r < 0)
                 return r;
         m->pid = runtime_container_pid(m->ctr);

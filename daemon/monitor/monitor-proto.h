@@ -8,7 +8,11 @@
  * Monitor options: --stdin (the init gets a stdin pipe, else /dev/null),
  * --tty (informational: a pty is used when config.json has
  * process.terminal), --log-max-size BYTES (0: unbounded, the default),
- * --log-max-files N (1-1000, default 1; console.log included).
+ * --log-max-files N (1-1000, default 1; console.log included),
+ * --wait-network (stop before clone3 until the daemon sends
+ * {"op":"network"} on fd 3, the one command without a reply: it has made
+ * the network namespace config.json names; if fd 3 closes first, leave
+ * with an "error" event and no container).
  *
  * monitor -> daemon events:
  *   {"event":"created","pid":N}                 init is set up, waits for start

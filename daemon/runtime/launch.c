@@ -139,6 +139,11 @@ runtime_launch(const struct launch_plan *plan, struct child_ctx *ctx, struct run
         if (r < 0)
                 return r;
         ctx->seccomp = seccomp;
+        if (ctx->gate) {
+                r = ctx->gate(ctx->gate_data, err);
+                if (r < 0)
+                        return r;
+        }
         ctx->sysfs_fd = ctx->root_mount_fd = ctx->root_dir_fd = -1;
         ctx->mount_fds = NULL;
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)

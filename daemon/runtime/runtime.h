@@ -56,6 +56,16 @@ struct runtime_container;
 int runtime_create(const struct runtime_spec *spec, const struct runtime_stdio *stdio,
                    struct runtime_container **ret, int *ret_exit_code, struct ctr_error **err);
 
+/* runtime_create() that calls gate(gate_data) once everything before
+ * clone3 is done (cgroup, limits, device rules, seccomp program) and goes
+ * on only if it returns >= 0: the monitor waits there for the daemon to
+ * finish the network namespace the spec names, doing its own setup
+ * meanwhile. A gate's error is the create's. */
+typedef int (*runtime_gate_fn)(void *gate_data, struct ctr_error **err);
+int runtime_create_gated(const struct runtime_spec *spec, const struct runtime_stdio *stdio,
+                         runtime_gate_fn gate, void *gate_data, struct runtime_container **ret,
+                         int *ret_exit_code, struct ctr_error **err);
+
 pid_t runtime_container_pid(const struct runtime_container *c);
 /* pidfd of the init; owned by c. Readable (POLLIN) when the init exits. */
 int runtime_container_pidfd(const struct runtime_container *c);

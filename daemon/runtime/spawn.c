@@ -19,6 +19,14 @@ int
 runtime_create(const struct runtime_spec *spec, const struct runtime_stdio *stdio,
                struct runtime_container **ret, int *ret_exit_code, struct ctr_error **err)
 {
+        return runtime_create_gated(spec, stdio, NULL, NULL, ret, ret_exit_code, err);
+}
+
+int
+runtime_create_gated(const struct runtime_spec *spec, const struct runtime_stdio *stdio,
+                     runtime_gate_fn gate, void *gate_data, struct runtime_container **ret,
+                     int *ret_exit_code, struct ctr_error **err)
+{
         static const struct launch_plan plan = {
                 .what = "the container init",
                 .until_ready = true,
@@ -74,6 +82,8 @@ runtime_create(const struct runtime_spec *spec, const struct runtime_stdio *stdi
                 .new_ns = runtime_spec_new_ns_flags(spec) & ~CLONE_NEWCGROUP,
                 .cgroup = join,
                 .init_pidfd = -1,
+                .gate = gate,
+                .gate_data = gate_data,
         }, ret, ret_exit_code, err);
 }
 

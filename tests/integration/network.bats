@@ -405,6 +405,10 @@ net_json() {
         not net_has_lease "$id6"
         [[ $(net_members small) == 5 ]]
         [[ $(net_bridge_ports "$NET_LAST_BRIDGE" | wc -l) == 5 ]]
+        # Its monitor, spawned while the network was being made
+        # (--wait-network), left without making a container or a cgroup.
+        wait_until 5 eval '[[ -z $(ps -eo args | grep -F -- "--id $id6" | grep -v grep) ]]'
+        [[ -z $(ctl_our_cgroups | grep -F "$id6") ]]
 
         local freed
         freed=$(net_addr s3)
