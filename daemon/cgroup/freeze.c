@@ -15,7 +15,11 @@
 #include "common/fs-util.h"
 #include "common/time-util.h"
 
-#define FREEZE_TIMEOUT_MS 2000
+/* A task freezes only on its way back to user space: one in uninterruptible
+ * sleep (I/O on a busy disk, a rename waiting for the journal) holds the
+ * whole cgroup back. 2 s was too short under a parallel build's writes (CI);
+ * the daemon waits in a worker, never in its loop. */
+#define FREEZE_TIMEOUT_MS 10000
 
 /* v2: waits until cgroup.events says frozen == want. */
 static int
