@@ -135,9 +135,8 @@ attach_done(int r, const struct network_endpoint_info *ep, const struct ctr_erro
         }
         c->net_attached = true;
         write_hosts(c);
-        r = container_spec_set_netns(c, ep->netns_path, &e);
-        if (r >= 0)
-                r = bind_ports(c, &e);
+        /* config.json names ep->netns_path already (container_net_prepare_spec). */
+        r = bind_ports(c, &e);
         s->cont(c, r, e);
         free(s);
 }
@@ -153,11 +152,17 @@ container_net_pin_path(const struct container *c)
 int
 container_net_prepare_spec(struct container *c, struct ctr_error **err)
 {
-        _cleanup_free_ char *pin = container_net_pin_path(c);
+        _cleanup_free_ char *pin = NULL;
+        int r;
 
+        if (c->spec_has_pin)
+                return 0;
+        pin = container_net_pin_path(c);
         if (!pin)
                 return ctr_error_sys(err, ENOMEM, "network namespace path");
-        return container_spec_set_netns(c, pin, err);
+        r = container_spec_set_netns(c, pin, err);
+        c->spec_has_pin = r >= 0;
+        return r;
 }
 
 void

@@ -124,6 +124,7 @@ struct container {
         struct event *kill_timer;
         bool removing;
         bool net_attached;        /* network_manager_attach() succeeded for this run */
+        bool spec_has_pin;        /* config.json names the bridge netns pin (checked once) */
         int *port_fds;            /* bound at start, handed to the monitor once created */
         size_t n_port_fds;
         struct waiter *remove_waiters; /* remove, answered when gone */
@@ -209,8 +210,8 @@ void container_net_start(struct container *c, container_net_cont_fn cont);
 /* Bridge networks: the netns pin's path, <run-root>/netns/<id>, known
  * before the attach makes it (NULL on OOM; caller frees). */
 char *container_net_pin_path(const struct container *c);
-/* Makes config.json name the pin (a no-op for a record written at create
- * since session 3) before a monitor reads it. */
+/* Makes config.json name the pin before a monitor reads it: written at
+ * create, so only an older record changes; read once per daemon run. */
 int container_net_prepare_spec(struct container *c, struct ctr_error **err);
 /* Created, before the command runs: hands the bound ports to the monitor. */
 int container_net_publish(struct container *c, struct ctr_error **err);

@@ -314,6 +314,7 @@ container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error
                  * config.json (two fsyncs on the loop) unless it differs. */
                 if (strcmp(ns[i], "network") == 0 && c->config.net_mode == CONTAINER_NET_BRIDGE) {
                         _cleanup_free_ char *pin = container_net_pin_path(c);
+                        c->spec_has_pin = pin != NULL;
                         json_array_append_new(namespaces,
                                               json_pack("{s:s,s:s?}", "type", ns[i], "path", pin));
                         continue;

@@ -522,14 +522,6 @@ start_failed(struct container *c, int r, const struct ctr_error *err)
         struct request *req = TAKE_PTR(c->start_req);
 
         c->starting = false;
-        if (c->monitor_pid > 0) {
-                /* Spawned with --wait-network: it leaves, making nothing,
-                 * when its channel closes; reaped when it is gone. */
-                monitor_client_unwatch(c);
-                c->monitor_pid = 0;
-                c->monitor_is_child = false;
-                persist_or_log(c);
-        }
         container_net_stopped(c);
         /* A first start that failed keeps no address either. */
         if (c->started_ns == 0)
@@ -565,8 +557,14 @@ start_network_ready(struct container *c, int r, const struct ctr_error *err)
 
         if (r >= 0)
                 r = monitor_client_network_ready(c, &e);
-        if (r < 0)
+        if (r < 0) {
+                /* The waiting monitor leaves, making nothing, when its
+                 * channel closes; reaped once gone (reap_later() skips a
+                 * starting container's monitor). */
+                c->starting = false;
+                monitor_client_unwatch(c);
                 start_failed(c, r, e ? e : err);
+        }
 }
 
 static void

@@ -41,7 +41,7 @@ struct child_ctx {
         int init_pidfd;   /* exec only: the running init, whose namespaces we join */
         int join_ns;      /* exec only: CLONE_NEW* to join through init_pidfd */
         const struct seccomp_bpf *seccomp; /* compiled by the parent, or NULL */
-        int (*gate)(void *data, struct ctr_error **err); /* parent, before clone3, or NULL */
+        runtime_gate_fn gate; /* the parent's, before clone3, or NULL */
         void *gate_data;
         /* With a new user namespace (userns.c), each -1 without: */
         int sysfs_fd;      /* sysfs made by the parent in our network namespace */

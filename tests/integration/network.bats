@@ -419,6 +419,23 @@ net_json() {
         [[ $(net_members small) == 5 ]]
 }
 
+@test "a record whose config.json lacks the netns path (an older daemon's) gets it before the monitor reads it" {
+        local id cfg
+        containerctl create --name oldspec busybox sleep 60 >/dev/null
+        id=$(net_id oldspec)
+        cfg=$TMP/root/containers/$id/bundle/config.json
+        [[ $(jq -r '.linux.namespaces[] | select(.type == "network") | .path' "$cfg") == "$CTL_RUN_ROOT/netns/$id" ]]
+        jq '(.linux.namespaces[] | select(.type == "network")) |= del(.path)' "$cfg" >"$cfg.new"
+        mv "$cfg.new" "$cfg"
+        # A restart: the daemon has not checked this record's config.json yet.
+        ctl_daemon_restart
+        containerctl start oldspec >/dev/null
+        wait_until 10 state_is oldspec running
+        [[ $(jq -r '.linux.namespaces[] | select(.type == "network") | .path' "$cfg") == "$CTL_RUN_ROOT/netns/$id" ]]
+        [[ $(containerctl exec oldspec cat /sys/class/net/eth0/operstate) == up ]]
+        containerctl rm -f oldspec >/dev/null
+}
+
 @test "addresses are not handed out twice, also across a daemon restart" {
         net_create cyc 28
         local used=() a
