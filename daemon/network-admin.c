@@ -240,12 +240,11 @@ network_manager_inspect_json(struct network_manager *m, const char *name, json_t
         }
         for (size_t i = 0; i < n_leases; i++) {
                 struct nm_endpoint *e = nm_endpoint_find(m, leases[i].owner);
-                struct nm_parked *p = nm_parked_find(m, leases[i].owner);
                 char addr[NET_ADDR_STRLEN];
 
                 /* Removed, its lease only waiting for the teardown batch:
                  * no longer a member. */
-                if (p && p->release)
+                if (nm_lease_leaving(m, leases[i].owner))
                         continue;
 
                 /* The name of a container that is not running is the

@@ -346,7 +346,7 @@ batch_release(struct nm_parked *batch)
                 _cleanup_free_ char **owners = NULL;
                 size_t n = 0, cap = 1;
 
-                if (!p->release)
+                if (!p->release || p->released)
                         continue;
                 for (struct nm_parked *q = p; q; q = q->next)
                         cap += q->release && q->net == p->net;
@@ -358,7 +358,7 @@ batch_release(struct nm_parked *batch)
                 for (struct nm_parked *q = p; q; q = q->next)
                         if (q->release && q->net == p->net) {
                                 owners[n++] = q->id;
-                                q->release = false;
+                                q->released = true;
                         }
                 if (net_ipam_release_unless(p->net->ipam, not_listed, owners, &e) < 0)
                         log_warning("network `%s`: release addresses: %s", p->net->name,
@@ -590,6 +590,24 @@ nm_park(struct network_manager *m, struct nm_job *j)
         else
                 nm_teardown_idle_arm(m);
         return true;
+}
+
+/* Removed, its lease only waiting for a teardown batch, parked or already
+ * running (`release` is not changed once parked: the batch's worker marks
+ * `released` instead). */
+bool
+nm_lease_leaving(struct network_manager *m, const char *id)
+{
+        const struct nm_parked *p = nm_parked_find(m, id);
+
+        if (p)
+                return p->release;
+        for (const struct nm_job *j = m->jobs; j; j = j->next)
+                if (j->kind == NM_JOB_FLUSH)
+                        for (p = j->batch; p; p = p->next)
+                                if (strcmp(p->id, id) == 0)
+                                        return p->release;
+        return false;
 }
 
 struct nm_parked *

@@ -92,6 +92,7 @@ struct nm_parked {
         char *netns_path, *ep_path;
         int64_t parked_ms; /* CLOCK_MONOTONIC */
         bool release;
+        bool released; /* by the batch's worker: done */
 };
 
 /* The endpoint of a running container (loop). */
@@ -286,6 +287,7 @@ void nm_parked_free(struct nm_parked *p);
  * record paths). false without memory: then j runs now. */
 bool nm_park(struct network_manager *m, struct nm_job *j);
 struct nm_parked *nm_parked_find(struct network_manager *m, const char *id);
+bool nm_lease_leaving(struct network_manager *m, const char *id);
 /* Before an attach to net with host end veth: that endpoint, if parked,
  * gets a detach job of its own now (queued before the attach); so do the
  * parked leases of net if it is full without them. */
