@@ -189,18 +189,22 @@ network_manager_create(struct network_manager *m, const char *name, const char *
 /* ---- list, inspect ---- */
 
 /* network_to_json() with "containers" not counting the removed containers
- * whose lease only waits for the teardown batch. */
+ * whose lease only waits for the teardown batch (parked or already in a
+ * running batch: nm_lease_leaving()), as inspect lists them. */
 static json_t *
 network_json(struct network_manager *m, const struct network *n)
 {
+        _cleanup_free_ struct net_lease *leases = NULL;
         json_t *j = network_to_json(n);
-        json_int_t count = json_integer_value(json_object_get(j, "containers"));
+        json_int_t count = 0;
+        size_t n_leases = 0;
 
-        for (const struct nm_parked *p = m->parked; p; p = p->next)
-                if (p->net == n && p->release && count > 0)
-                        count--;
-        if (j)
-                json_object_set_new(j, "containers", json_integer(count));
+        if (!j || net_ipam_leases(n->ipam, &leases, &n_leases) < 0)
+                return j;
+        for (size_t i = 0; i < n_leases; i++)
+                if (!nm_lease_leaving(m, leases[i].owner))
+                        count++;
+        json_object_set_new(j, "containers", json_integer(count));
         return j;
 }
 

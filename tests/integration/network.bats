@@ -301,6 +301,8 @@ net_json() {
         assert_error
         link_exists "$br"
         containerctl rm b1 >/dev/null
+        # Its lease may still wait for the teardown batch: not a member.
+        [[ $(containerctl network ls --json | jq -r '(if type == "array" then . else .networks end)[] | select(.name == "backend") | .containers') == 0 ]]
 
         run containerctl network rm backend
         assert_status 0
