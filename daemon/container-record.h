@@ -231,6 +231,9 @@ int container_from_record_json(json_t *j, struct container **ret, struct ctr_err
  * either way, and the daemon removes what is left of it. */
 bool container_durable(const struct container *c);
 int container_persist(struct container *c, struct ctr_error **err);
+/* container_persist() for a state change that has already happened: a
+ * failure is logged, the change stands. */
+void container_persist_or_log(struct container *c);
 int container_load_all(struct container_manager *m, struct ctr_error **err);
 json_t *container_summary_json(const struct container *c);
 json_t *container_ports_json(const struct container *c);

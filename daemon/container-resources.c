@@ -202,15 +202,6 @@ emit(struct container *c, const char *action, uid_t uid)
                 event_bus_emit(c->mgr->events, "container", action, c->id, c->name, NULL, uid);
 }
 
-static void
-persist_or_log(struct container *c)
-{
-        _cleanup_error_ struct ctr_error *e = NULL;
-
-        if (container_persist(c, &e) < 0)
-                log_error("container %.12s: persist state: %s", c->id, e ? e->message : "failed");
-}
-
 /* Looks ref up for a resource change; answers req and returns NULL if it
  * cannot have one now. */
 static struct container *
@@ -307,7 +298,7 @@ update_commit(struct container *c, struct res_job *j)
         if (container_spec_set_resources(c, &e) < 0)
                 log_warning("container %.12s: config.json resources: %s", c->id,
                             e ? e->message : "failed");
-        persist_or_log(c);
+        container_persist_or_log(c);
         log_info("container %.12s (%s): limits updated", c->id, c->name);
         emit(c, "update", j->uid);
         request_reply(j->req, json_pack("{s:s,s:o}", "id", c->id, "limits",
@@ -331,7 +322,7 @@ res_done(int r, void *userdata)
                 if (c && r >= 0 && c->paused) {
                         c->paused = false;
                         if (c->state == CONTAINER_RUNNING)
-                                persist_or_log(c);
+                                container_persist_or_log(c);
                 }
                 res_job_free(j);
                 return;
@@ -357,7 +348,7 @@ res_done(int r, void *userdata)
                 request_errorf(j->req, PROTO_ERR_CONFLICT, "container %s exited meanwhile", c->name);
         } else {
                 c->paused = j->freeze;
-                persist_or_log(c);
+                container_persist_or_log(c);
                 log_info("container %.12s (%s) %s", c->id, c->name, j->freeze ? "paused" : "unpaused");
                 emit(c, j->freeze ? "pause" : "unpause", j->uid);
                 request_reply(j->req, json_pack("{s:s}", "id", c->id));
@@ -502,7 +493,7 @@ oom_check(struct container *c)
                 return;
         log_info("container %.12s (%s): %" PRIu64 " OOM kill(s)", c->id, c->name, n - c->oom_kills);
         c->oom_kills = n;
-        persist_or_log(c);
+        container_persist_or_log(c);
         emit(c, "oom", (uid_t) -1);
 }
 
@@ -569,7 +560,7 @@ recover_paused(struct container *c, const char *cg)
         log_info("container %.12s (%s) is %s after all", c->id, c->name,
                  frozen ? "paused" : "not paused");
         c->paused = frozen;
-        persist_or_log(c);
+        container_persist_or_log(c);
 }
 
 void

@@ -381,6 +381,15 @@ container_persist(struct container *c, struct ctr_error **err)
         return write_file_replace(path, text, strlen(text), 0600, container_durable(c), err);
 }
 
+void
+container_persist_or_log(struct container *c)
+{
+        _cleanup_error_ struct ctr_error *e = NULL;
+
+        if (container_persist(c, &e) < 0)
+                log_error("container %.12s: persist state: %s", c->id, e ? e->message : "failed");
+}
+
 int
 container_load_all(struct container_manager *m, struct ctr_error **err)
 {

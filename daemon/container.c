@@ -346,16 +346,6 @@ container_cgroup_cleanup(struct container *c)
                             e ? e->message : "failed");
 }
 
-static void
-persist_or_log(struct container *c)
-{
-        _cleanup_error_ struct ctr_error *e = NULL;
-
-        if (container_persist(c, &e) < 0)
-                log_error("container %.12s: persist state: %s", c->id,
-                          e ? e->message : "failed");
-}
-
 static json_t *
 exit_result(const struct container *c)
 {
@@ -388,7 +378,7 @@ container_finish(struct container *c, int exit_code, const char *sig, const char
         container_exec_forget_all(c);
         container_net_stopped(c);
         container_resources_stopped(c);
-        persist_or_log(c);
+        container_persist_or_log(c);
         if (c->kill_timer)
                 event_del(c->kill_timer);
         log_info("container %.12s (%s) exited with %d%s%s", c->id, c->name, exit_code,
@@ -473,7 +463,7 @@ container_on_created(struct container *c, pid_t pid)
         c->started_ns = now_ns();
         c->exit_code = 0;
         container_resources_started(c, false);
-        persist_or_log(c);
+        container_persist_or_log(c);
         log_info("container %.12s (%s) started, pid %d", c->id, c->name, (int) pid);
         emit_event(c, "start", NULL, uid);
         if (c->start_req)
@@ -543,7 +533,7 @@ start_spawn(struct container *c, int r, const struct ctr_error *err)
         }
         /* The record must name the monitor before anything else happens, so
          * a daemon restart can find it. */
-        persist_or_log(c);
+        container_persist_or_log(c);
 }
 
 /* A bridge network's start: the monitor was spawned first and waits before
@@ -583,7 +573,7 @@ start_overlapped(struct container *c)
                 start_failed(c, r, e);
                 return;
         }
-        persist_or_log(c);
+        container_persist_or_log(c);
         container_net_start(c, start_network_ready);
 }
 
