@@ -149,6 +149,8 @@ struct container_tombstone {
 struct container_manager {
         struct event_base *base;
         struct worker_pool *workers;
+        /* Every durable write of a container's files (state-writer.h). */
+        struct state_writer *writer;
         struct image_store *images;
         struct network_manager *networks;
         struct event_bus *events;
@@ -231,6 +233,12 @@ int container_from_record_json(json_t *j, struct container **ret, struct ctr_err
  * either way, and the daemon removes what is left of it. */
 bool container_durable(const struct container *c);
 int container_persist(struct container *c, struct ctr_error **err);
+/* Writes text to path, one of c's files, replacing it atomically. The new
+ * content is there for readers (the monitor) at once; for a durable
+ * container the state writer then fsyncs it, off the loop and before any
+ * later record of c reaches the disk. */
+int container_write_file(const struct container *c, const char *path, const char *text,
+                         mode_t mode, struct ctr_error **err);
 /* container_persist() for a state change that has already happened: a
  * failure is logged, the change stands. */
 void container_persist_or_log(struct container *c);

@@ -173,7 +173,7 @@ write_small(const struct container *c, const char *name, const char *text, struc
 
         if (!path)
                 return -ENOMEM;
-        return write_file_replace(path, text, strlen(text), 0644, container_durable(c), err);
+        return container_write_file(c, path, text, 0644, err);
 }
 
 /* The host's resolv.conf without loopback nameservers: 127.* points at a
@@ -372,7 +372,7 @@ container_spec_write(struct container *c, uid_t uid, gid_t gid, struct ctr_error
         config_path = path_join(bundle, "config.json");
         if (!text || !config_path)
                 return ctr_error_sys(err, ENOMEM, "generate config.json");
-        return write_file_replace(config_path, text, strlen(text), 0600, container_durable(c), err);
+        return container_write_file(c, config_path, text, 0600, err);
 }
 
 int
@@ -407,7 +407,7 @@ container_spec_set_netns(const struct container *c, const char *path, struct ctr
                 out = json_dumps(spec, CONFIG_JSON_FLAGS);
                 if (!out)
                         return -ENOMEM;
-                return write_file_replace(config_path, out, strlen(out), 0600, container_durable(c), err);
+                return container_write_file(c, config_path, out, 0600, err);
         }
         return ctr_error_msg(err, EINVAL, "%s: config.json has no network namespace", c->id);
 }
@@ -446,7 +446,7 @@ container_spec_set_resources(const struct container *c, struct ctr_error **err)
         out = json_dumps(spec, CONFIG_JSON_FLAGS);
         if (!out)
                 return -ENOMEM;
-        return write_file_replace(config_path, out, strlen(out), 0600, container_durable(c), err);
+        return container_write_file(c, config_path, out, 0600, err);
 }
 
 int

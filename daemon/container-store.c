@@ -15,6 +15,7 @@
 #include "common/parse.h"
 #include "common/time-util.h"
 #include "daemon/container-record.h"
+#include "daemon/state-writer.h"
 
 #define RECORD_MAX_SIZE (4 * 1024 * 1024)
 
@@ -363,13 +364,67 @@ container_durable(const struct container *c)
         return !c->config.auto_remove;
 }
 
+/* The newest record of a durable container, on the run root (a tmpfs):
+ * see container_persist(). */
+#define RUN_RECORD_NAME "record.json"
+
+int
+container_write_file(const struct container *c, const char *path, const char *text, mode_t mode,
+                     struct ctr_error **err)
+{
+        struct state_writer *w = c->mgr ? c->mgr->writer : NULL;
+        int r;
+
+        if (!container_durable(c) || w) {
+                r = write_file_replace(path, text, strlen(text), mode, false, err);
+                if (r < 0 || !container_durable(c) || state_writer_fsync(w, path, NULL, NULL) >= 0)
+                        return r;
+        }
+        /* No writer (unit tests) or no memory to queue the fsync. */
+        return write_file_replace(path, text, strlen(text), mode, true, err);
+}
+
+static int
+write_run_copy(const struct container *c, const char *text, struct ctr_error **err)
+{
+        _cleanup_free_ char *path = path_join(c->run_dir, RUN_RECORD_NAME);
+        int r;
+
+        if (!path)
+                return ctr_error_sys(err, ENOMEM, "record of %s", c->id);
+        r = write_file_replace(path, text, strlen(text), 0600, false, NULL);
+        if (r == -ENOENT) {
+                r = mkdir_p(c->run_dir, 0755, err);
+                if (r < 0)
+                        return r;
+                r = write_file_replace(path, text, strlen(text), 0600, false, NULL);
+        }
+        return r < 0 ? ctr_error_sys(err, -r, "write `%s`", path) : 0;
+}
+
+/* The record goes to two places. The daemon loop never waits for a disk:
+ * the run copy (<run-root>/containers/<id>/record.json, on a tmpfs) is
+ * written at once, so a daemon killed a moment later still finds the
+ * newest state (the monitor it has just spawned, say); the record under
+ * the state root is written by the state writer, durably and in order,
+ * after every file of the container written before it. A reboot clears
+ * the run copy, and the disk record is then the newest state that reached
+ * the disk. A container that does not outlive a reboot (`run --rm`,
+ * container_durable()) has only its disk record, written here without
+ * fsync. Nothing is written once the removal has begun: the removal waits
+ * for the writer, and a later write would land in a directory being
+ * deleted. */
 int
 container_persist(struct container *c, struct ctr_error **err)
 {
         _cleanup_free_ char *path = path_join(c->dir, "container.json");
         _cleanup_free_ char *text = NULL;
-        json_t *j = container_to_record_json(c);
+        json_t *j;
+        int r;
 
+        if (c->removing)
+                return 0;
+        j = container_to_record_json(c);
         if (!j || !path) {
                 json_decref(j);
                 return ctr_error_sys(err, ENOMEM, "serialize container %s", c->id);
@@ -378,7 +433,15 @@ container_persist(struct container *c, struct ctr_error **err)
         json_decref(j);
         if (!text)
                 return ctr_error_sys(err, ENOMEM, "serialize container %s", c->id);
-        return write_file_replace(path, text, strlen(text), 0600, container_durable(c), err);
+        if (!container_durable(c))
+                return write_file_replace(path, text, strlen(text), 0600, false, err);
+        r = write_run_copy(c, text, err);
+        if (r < 0)
+                return r;
+        if (c->mgr && c->mgr->writer &&
+            state_writer_write(c->mgr->writer, path, text, strlen(text), 0600, NULL, NULL) >= 0)
+                return 0;
+        return write_file_replace(path, text, strlen(text), 0600, true, err);
 }
 
 void
@@ -388,6 +451,54 @@ container_persist_or_log(struct container *c)
 
         if (container_persist(c, &e) < 0)
                 log_error("container %.12s: persist state: %s", c->id, e ? e->message : "failed");
+}
+
+/* Parses a record; the container it describes must be the one whose
+ * directory holds it. */
+static int
+record_parse(const char *id, const char *path, const char *text, struct container **ret,
+             struct ctr_error **err)
+{
+        struct container *c = NULL;
+        json_error_t jerr;
+        json_t *j = json_loads(text, 0, &jerr);
+        int r;
+
+        if (!j)
+                return ctr_error_msg(err, EINVAL, "%s: %s", path, jerr.text);
+        r = container_from_record_json(j, &c, err);
+        json_decref(j);
+        if (r < 0)
+                return r;
+        if (strcmp(c->id, id) != 0) {
+                container_free(c);
+                return ctr_error_msg(err, EINVAL, "%s: id does not match its directory", path);
+        }
+        *ret = c;
+        return 0;
+}
+
+/* The run copy of id's record, if there is one and it parses (it is newer
+ * than the disk record or the same: container_persist()). */
+static struct container *
+load_run_copy(struct container_manager *m, const char *id, char **ret_text)
+{
+        _cleanup_free_ char *dir = path_join(m->run_containers_dir, id);
+        _cleanup_free_ char *path = dir ? path_join(dir, RUN_RECORD_NAME) : NULL;
+        _cleanup_error_ struct ctr_error *e = NULL;
+        _cleanup_free_ char *text = NULL;
+        struct container *c = NULL;
+        size_t len = 0;
+
+        if (!path || read_file_full(path, RECORD_MAX_SIZE, &text, &len, NULL) < 0 || len == 0)
+                return NULL;
+        if (record_parse(id, path, text, &c, &e) < 0) {
+                log_warning("container %s: ignoring its run copy: %s", id,
+                            e ? e->message : "unreadable");
+                return NULL;
+        }
+        *ret_text = TAKE_PTR(text);
+        return c;
 }
 
 int
@@ -400,11 +511,9 @@ container_load_all(struct container_manager *m, struct ctr_error **err)
                 return ctr_error_sys(err, errno, "open `%s`", m->containers_dir);
         while ((de = readdir(d))) {
                 _cleanup_error_ struct ctr_error *e = NULL;
-                _cleanup_free_ char *dir = NULL, *path = NULL, *text = NULL;
+                _cleanup_free_ char *dir = NULL, *path = NULL, *text = NULL, *run_text = NULL;
                 struct container *c = NULL;
-                json_error_t jerr;
                 size_t len = 0;
-                json_t *j;
                 int r;
 
                 if (!id_is_valid(de->d_name))
@@ -413,6 +522,15 @@ container_load_all(struct container_manager *m, struct ctr_error **err)
                 path = dir ? path_join(dir, "container.json") : NULL;
                 if (!path)
                         break;
+                c = load_run_copy(m, de->d_name, &run_text);
+                if (c) {
+                        /* The daemon was killed before the state writer
+                         * got the newest record to the disk: it does now. */
+                        if (write_file_atomic(path, run_text, strlen(run_text), 0600, &e) < 0)
+                                log_warning("container %s: %s", de->d_name,
+                                            e ? e->message : "record not written");
+                        goto loaded;
+                }
                 r = read_file_full(path, RECORD_MAX_SIZE, &text, &len, &e);
                 if (r == -ENOENT || (r >= 0 && len == 0)) {
                         /* A durable record is never missing or empty: this
@@ -425,24 +543,14 @@ container_load_all(struct container_manager *m, struct ctr_error **err)
                                 log_warning("%s", e ? e->message : "remove failed");
                         continue;
                 }
+                if (r >= 0)
+                        r = record_parse(de->d_name, path, text, &c, &e);
                 if (r < 0) {
                         log_warning("skipping container %s: %s", de->d_name,
                                     e ? e->message : "unreadable");
                         continue;
                 }
-                j = json_loads(text, 0, &jerr);
-                if (!j) {
-                        log_warning("skipping container %s: %s: %s", de->d_name, path, jerr.text);
-                        continue;
-                }
-                r = container_from_record_json(j, &c, &e);
-                json_decref(j);
-                if (r < 0 || strcmp(c->id, de->d_name) != 0) {
-                        log_warning("skipping container %s: %s", de->d_name,
-                                    e ? e->message : "id does not match its directory");
-                        container_free(c);
-                        continue;
-                }
+        loaded:
                 c->mgr = m;
                 c->dir = TAKE_PTR(dir);
                 c->run_dir = path_join(m->run_containers_dir, c->id);

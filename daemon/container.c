@@ -22,6 +22,7 @@
 #include "daemon/image/image.h"
 #include "daemon/monitor-client.h"
 #include "daemon/monitor/monitor-proto.h"
+#include "daemon/state-writer.h"
 #include "daemon/worker.h"
 
 static void container_begin_removal(struct container *c);
@@ -318,6 +319,7 @@ container_create(struct container_manager *m, const struct container_create_para
         if (r < 0) {
                 container_userns_removed(c);
                 (void) rm_rf(c->dir, NULL);
+                (void) rm_rf(c->run_dir, NULL);
                 return r;
         }
         c->next = m->containers;
@@ -917,14 +919,28 @@ removal_done(int r, void *userdata)
         free(rm);
 }
 
+static void removal_submit(int r, void *userdata);
+
+/* The directory goes once the state writer has written every file of c
+ * it was given (a barrier): a write after the removal's would recreate a
+ * file in a directory being deleted. container_persist() writes nothing
+ * once c->removing is set. */
 static void
 container_begin_removal(struct container *c)
 {
-        struct removal *rm = calloc(1, sizeof(*rm));
-        int r = -ENOMEM;
-
         c->removing = true;
         monitor_client_unwatch(c);
+        if (state_writer_barrier(c->mgr->writer, removal_submit, c) < 0)
+                removal_submit(0, c);
+}
+
+static void
+removal_submit(int r, void *userdata)
+{
+        struct container *c = userdata;
+        struct removal *rm = calloc(1, sizeof(*rm));
+
+        r = -ENOMEM;
         if (rm) {
                 rm->c = c;
                 rm->dir = strdup(c->dir);
@@ -1104,6 +1120,11 @@ container_manager_new(const struct container_manager_config *cfg,
                 container_manager_free(m);
                 return -ENOMEM;
         }
+        r = state_writer_new(m->base, &m->writer);
+        if (r < 0) {
+                container_manager_free(m);
+                return ctr_error_sys(err, -r, "start the state writer");
+        }
         r = mkdir_p(m->containers_dir, 0700, err);
         if (r >= 0)
                 r = mkdir_p(m->run_containers_dir, 0755, err);
@@ -1131,6 +1152,9 @@ container_manager_free(struct container_manager *m)
 {
         if (!m)
                 return;
+        /* First: the states written last reach the disk before the daemon
+         * exits. */
+        state_writer_free(m->writer);
         container_logs_free_all(m);
         container_stats_free_all(m);
         while (m->containers) {

@@ -3,6 +3,7 @@ noinst_LIBRARIES += libdaemon.a
 libdaemon_a_SOURCES = \
 	daemon/config.c daemon/config.h \
 	daemon/worker.c daemon/worker.h \
+	daemon/state-writer.c daemon/state-writer.h \
 	daemon/client.c daemon/client.h \
 	daemon/server.c daemon/server.h \
 	daemon/authz.c daemon/authz.h \
@@ -144,3 +145,9 @@ tests_unit_test_netdev_stats_SOURCES = tests/unit/test-netdev-stats.c
 tests_unit_test_netdev_stats_CFLAGS = $(AM_CFLAGS)
 tests_unit_test_netdev_stats_LDADD = libdaemon.a libcommon.a
 TESTS += tests/unit/test-netdev-stats
+
+check_PROGRAMS += tests/unit/test-state-writer
+tests_unit_test_state_writer_SOURCES = tests/unit/test-state-writer.c
+tests_unit_test_state_writer_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_unit_test_state_writer_LDADD = libdaemon.a libcommon.a $(LIBEVENT_LIBS) -lpthread
+TESTS += tests/unit/test-state-writer

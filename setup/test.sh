@@ -23,7 +23,7 @@ SANITIZERS=${CTL_SANITIZERS:-1}
 DEPS=(autoconf automake libtool pkg-config gcc make libevent-dev libjansson-dev
       libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libsystemd-dev
       libarchive-dev libssl-dev libisal-dev libzstd-dev libnftables-dev busybox-static zstd xz-utils
-      bats socat jq python3 crun runc hyperfine umoci skopeo curl iproute2 nftables)
+      bats socat jq strace python3 crun runc hyperfine umoci skopeo curl iproute2 nftables)
 
 PASS=0 FAIL=0 SKIP=0
 

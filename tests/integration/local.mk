@@ -12,6 +12,7 @@ INTEGRATION_TESTS = \
 	tests/integration/addressing.bats \
 	tests/integration/isolation.bats \
 	tests/integration/restart.bats \
+	tests/integration/state.bats \
 	tests/integration/badinput.bats \
 	tests/integration/leaks.bats \
 	tests/integration/console-tty.bats \
