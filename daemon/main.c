@@ -241,32 +241,34 @@ get_listen_fds(const char *path, const struct authz_groups *groups, int *fds, si
         return server_bind_unix(path, groups, &fds[0], err);
 }
 
-/* Under systemd (INVOCATION_ID is set for every service it starts) on a
- * unified host, with the default cgroup parent: follow systemd's delegation
- * rules (Delegate=yes in the unit). The daemon and its monitors move into
- * <own cgroup>/supervisor, containers go below <own cgroup>/containers, and
- * no process sits in an inner node. Elsewhere the configured parent is
+/* Under systemd (INVOCATION_ID is set for every service it starts), with
+ * the default cgroup parent: follow systemd's delegation rules
+ * (Delegate=yes in the unit). The daemon and its monitors move into
+ * <own cgroup>/supervisor, containers go below <own cgroup>/containers,
+ * and no process sits in an inner node, in every hierarchy. If the unit
+ * does not delegate (the daemon's cgroup differs between hierarchies), the
+ * default parent stays, with a warning. Elsewhere the configured parent is
  * absolute from each hierarchy's root, as documented. */
 static int
 cgroup_parent_for_systemd(struct daemon_config *cfg, struct ctr_error **err)
 {
         _cleanup_free_ char *own = NULL, *parent = NULL;
-        enum cgroup_mode mode;
+        _cleanup_error_ struct ctr_error *e = NULL;
         int r;
 
         if (!getenv("INVOCATION_ID") || strcmp(cfg->cgroup_parent, DAEMON_DEFAULT_CGROUP_PARENT) != 0)
                 return 0;
-        r = cgroup_detect(&mode, err);
-        if (r < 0)
-                return r;
-        if (mode != CGROUP_MODE_UNIFIED)
-                return 0;
         r = cgroup_own_path(&own, err);
         if (r < 0)
                 return r;
-        r = cgroup_delegate_setup(own, &parent, err);
+        r = cgroup_delegate_setup(own, &parent, &e);
+        if (r == -EXDEV) {
+                log_warning("systemd delegation: %s; containers go below %s", e->message,
+                            cfg->cgroup_parent);
+                return 0;
+        }
         if (r < 0)
-                return r;
+                return ctr_error_msg(err, -r, "systemd delegation: %s", e ? e->message : "failed");
         log_info("systemd delegation: daemon in %s/supervisor, containers below %s", own, parent);
         free(cfg->cgroup_parent);
         cfg->cgroup_parent = TAKE_PTR(parent);

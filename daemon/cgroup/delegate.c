@@ -3,7 +3,10 @@
  * whose subtree_control enables domain controllers. So the daemon (and any
  * monitor left from an earlier run) moves to <own>/supervisor, the
  * controllers are enabled in <own>, and containers go below
- * <own>/containers. Only ever touches the daemon's own cgroup. */
+ * <own>/containers. On a hybrid or legacy host the v1 hierarchies get the
+ * same layout (systemd delegates the unit's cgroup in each of them too),
+ * so one parent path serves all. Only ever touches the daemon's own
+ * cgroup. */
 #include "daemon/cgroup/cgroup-internal.h"
 
 #include <errno.h>
@@ -74,33 +77,98 @@ cgroup_delegate_setup_at(const char *mount, const char *own_cgroup, char **ret_p
         return 0;
 }
 
+/* The first controller of a v1 hierarchy's list ("cpu" of "cpu,cpuacct",
+ * "name=systemd"): how /proc/self/cgroup names the hierarchy. */
+static char *
+first_controller(const struct cgroup_hierarchy *h)
+{
+        return strndup(h->controllers, strcspn(h->controllers, ","));
+}
+
+/* The daemon's cgroup in h, from /proc/self/cgroup text. */
+static int
+own_path_in(const struct cgroup_hierarchy *h, const char *proc_cgroup, char **ret)
+{
+        _cleanup_free_ char *controller = h->unified ? NULL : first_controller(h);
+
+        if (!h->unified && !controller)
+                return -ENOMEM;
+        return cgroup_parse_proc_cgroup(proc_cgroup, controller, ret);
+}
+
+/* A v1 hierarchy: the same layout. No controllers to enable (a v1
+ * hierarchy has its own); cgroup_fs_create() fills a cpuset's cpus and
+ * mems, without which nothing can join it. */
+static int
+delegate_v1(const struct cgroup_hierarchy *h, const char *own_cgroup, struct ctr_error **err)
+{
+        _cleanup_free_ char *own = NULL, *sup = NULL, *containers = NULL;
+        int r;
+
+        r = cgroup_hierarchy_path(h, own_cgroup, &own, err);
+        if (r < 0)
+                return r;
+        sup = path_join(own, "supervisor");
+        containers = path_join(own, "containers");
+        if (!sup || !containers)
+                return ctr_error_sys(err, ENOMEM, "delegate");
+        if ((r = cgroup_fs_create(h, sup, err)) < 0 || (r = move_procs(own, sup, err)) < 0)
+                return r;
+        return cgroup_fs_create(h, containers, err);
+}
+
 int
 cgroup_delegate_setup(const char *own_cgroup, char **ret_parent, struct ctr_error **err)
 {
+        _cleanup_free_ char *proc_cgroup = NULL, *parent = NULL;
         const struct cgroup_table *t;
         enum cgroup_mode mode;
         int r;
 
+        if (!cgroup_path_is_valid(own_cgroup))
+                return ctr_error_msg(err, EINVAL, "the daemon's cgroup `%s` cannot be delegated to it",
+                                     own_cgroup ? own_cgroup : "(null)");
         r = cgroup_detect(&mode, err);
         if (r < 0)
                 return r;
-        if (mode != CGROUP_MODE_UNIFIED)
-                return ctr_error_msg(err, EOPNOTSUPP, "cgroup delegation needs a unified (cgroup v2) host, this one is %s",
-                                     cgroup_mode_to_string(mode));
+        r = read_file_full("/proc/self/cgroup", 1 << 16, &proc_cgroup, NULL, err);
+        if (r < 0)
+                return r;
+        /* One parent path serves every hierarchy, so the daemon must sit at
+         * the same path in each: with Delegate=yes systemd puts it there. */
         t = cgroup_table_get();
         for (size_t i = 0; i < t->n; i++) {
-                _cleanup_free_ char *mount = NULL;
+                _cleanup_free_ char *path = NULL;
 
-                if (!t->h[i].unified)
-                        continue;
-                /* A mount of a subtree would need own_cgroup translated;
-                 * systemd never runs us that way. */
-                if (strcmp(t->h[i].root, "/") != 0)
-                        return ctr_error_msg(err, EXDEV, "cgroup2 at `%s` is mounted from `%s`", t->h[i].mount,
-                                             t->h[i].root);
-                return cgroup_delegate_setup_at(t->h[i].mount, own_cgroup, ret_parent, err);
+                r = own_path_in(&t->h[i], proc_cgroup, &path);
+                if (r < 0)
+                        return ctr_error_sys(err, -r, "find the daemon's cgroup in `%s`", t->h[i].mount);
+                if (strcmp(path, own_cgroup) != 0)
+                        return ctr_error_msg(err, EXDEV,
+                                             "the daemon is in `%s` in `%s` but in `%s` in cgroup2: "
+                                             "is Delegate=yes missing from its unit?",
+                                             path, t->h[i].mount, own_cgroup);
         }
-        return ctr_error_msg(err, ENOENT, "no cgroup2 hierarchy is mounted");
+        for (size_t i = 0; i < t->n; i++) {
+                if (t->h[i].unified) {
+                        /* A mount of a subtree would need own_cgroup
+                         * translated; systemd never runs us that way. */
+                        if (strcmp(t->h[i].root, "/") != 0)
+                                return ctr_error_msg(err, EXDEV, "cgroup2 at `%s` is mounted from `%s`",
+                                                     t->h[i].mount, t->h[i].root);
+                        free(parent);
+                        parent = NULL;
+                        r = cgroup_delegate_setup_at(t->h[i].mount, own_cgroup, &parent, err);
+                } else {
+                        r = delegate_v1(&t->h[i], own_cgroup, err);
+                }
+                if (r < 0)
+                        return r;
+        }
+        if (!parent && !(parent = path_join(own_cgroup, "containers")))
+                return ctr_error_sys(err, ENOMEM, "delegate");
+        *ret_parent = TAKE_PTR(parent);
+        return 0;
 }
 
 int
@@ -112,8 +180,12 @@ cgroup_own_path(char **ret, struct ctr_error **err)
         r = read_file_full("/proc/self/cgroup", 1 << 16, &text, NULL, err);
         if (r < 0)
                 return r;
+        /* A legacy host has no cgroup2 entry: systemd's own hierarchy
+         * places the unit there. */
         r = cgroup_parse_proc_cgroup(text, NULL, ret);
+        if (r == -ENOENT)
+                r = cgroup_parse_proc_cgroup(text, "name=systemd", ret);
         if (r < 0)
-                return ctr_error_sys(err, -r, "find the cgroup2 entry in /proc/self/cgroup");
+                return ctr_error_sys(err, -r, "find the daemon's cgroup in /proc/self/cgroup");
         return 0;
 }

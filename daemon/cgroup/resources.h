@@ -157,18 +157,19 @@ void cgroup_oom_watch_drain(int fd);
  * kill). */
 int cgroup_oom_watch_read(const char *path, int fd, uint64_t last, uint64_t *ret, struct ctr_error **err);
 
-/* Under systemd with Delegate=yes on a unified host: own_cgroup is the
- * daemon's cgroup (/proc/self/cgroup "0::" entry, see cgroup_own_path()).
- * Moves every process of <own> (the daemon, and monitors left from an
- * earlier run) into <own>/supervisor (systemd's rule: no processes in inner
- * nodes), enables the controllers in <own>/cgroup.subtree_control and in
- * <own>/containers, and sets *ret_parent to "<own>/containers" (malloc'd),
- * the cgroup parent to use. -EOPNOTSUPP unless unified. main.c calls it
- * when getenv("INVOCATION_ID") is set (run by systemd), the mode is
- * unified and the user gave no cgroup parent; before any monitor spawns. */
+/* Under systemd with Delegate=yes: own_cgroup is the daemon's cgroup (see
+ * cgroup_own_path()), which must be the same path in every hierarchy
+ * (-EXDEV naming the odd one otherwise). In each hierarchy, moves every
+ * process of <own> (the daemon, and monitors left from an earlier run)
+ * into <own>/supervisor (systemd's rule: no processes in inner nodes) and
+ * makes <own>/containers; in cgroup2 it also enables the controllers in
+ * <own> and <own>/containers. Sets *ret_parent to "<own>/containers"
+ * (malloc'd), the cgroup parent to use. main.c calls it when
+ * getenv("INVOCATION_ID") is set (run by systemd) and the user gave no
+ * cgroup parent; before any monitor spawns. */
 int cgroup_delegate_setup(const char *own_cgroup, char **ret_parent, struct ctr_error **err);
-/* The calling process's cgroup2 path ("0::" entry of /proc/self/cgroup),
- * malloc'd. -ENOENT (with *err) on a legacy host. */
+/* The calling process's cgroup path: the "0::" entry of /proc/self/cgroup,
+ * or on a legacy host the name=systemd one. malloc'd. */
 int cgroup_own_path(char **ret, struct ctr_error **err);
 
 /* ---- device access (devices.c) ----

@@ -20,6 +20,7 @@ INTEGRATION_TESTS = \
 	tests/integration/exec.bats \
 	tests/integration/logs.bats \
 	tests/integration/systemd.bats \
+	tests/integration/delegation.bats \
 	tests/integration/monitor-proxy.bats \
 	tests/integration/network.bats \
 	tests/integration/ports.bats \
