@@ -86,6 +86,10 @@ struct container {
 
         /* Persisted. */
         char id[ID_HEX_LEN + 1];
+        /* Counts the record's writes: at start the newer of the run copy
+         * and the disk record wins (container_load_all()); -1 for a record
+         * written before there were run copies. */
+        int64_t record_gen;
         uid_t owner_uid; /* who created it (authz: users manage only their own) */
         char *name;
         char image_id[ID_HEX_LEN + 1];

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include "common/fs-util.h"
 #include "common/log.h"
@@ -169,7 +170,8 @@ container_to_record_json(const struct container *c)
                          ports_to_json(c->run_ports, c->n_run_ports));
         json_t *st = json_object_get(j, "state");
 
-        if (j && json_object_set_new(j, "owner_uid", json_integer((json_int_t) c->owner_uid)) < 0) {
+        if (j && (json_object_set_new(j, "owner_uid", json_integer((json_int_t) c->owner_uid)) < 0 ||
+                  json_object_set_new(j, "generation", json_integer((json_int_t) c->record_gen)) < 0)) {
                 json_decref(j);
                 return NULL;
         }
@@ -306,6 +308,9 @@ container_from_record_json(json_t *j, struct container **ret, struct ctr_error *
         c->created_ns = cr;
         c->started_ns = sa;
         c->finished_ns = fi;
+        c->record_gen = json_is_integer(json_object_get(j, "generation"))
+                                ? (int64_t) json_integer_value(json_object_get(j, "generation"))
+                                : -1;
         /* Records from before authorization: made by root. */
         c->owner_uid = json_is_integer(json_object_get(j, "owner_uid"))
                                ? (uid_t) json_integer_value(json_object_get(j, "owner_uid"))
@@ -424,6 +429,7 @@ container_persist(struct container *c, struct ctr_error **err)
 
         if (c->removing)
                 return 0;
+        c->record_gen = c->record_gen < 0 ? 1 : c->record_gen + 1;
         j = container_to_record_json(c);
         if (!j || !path) {
                 json_decref(j);
@@ -478,27 +484,39 @@ record_parse(const char *id, const char *path, const char *text, struct containe
         return 0;
 }
 
-/* The run copy of id's record, if there is one and it parses (it is newer
- * than the disk record or the same: container_persist()). */
-static struct container *
-load_run_copy(struct container_manager *m, const char *id, char **ret_text)
+/* Reads and parses id's record at path. 0 and *ret; -ENOENT (missing or
+ * empty, nothing logged); another -errno with *err. */
+static int
+record_load(const char *id, const char *path, char **ret_text, struct container **ret,
+            struct ctr_error **err)
 {
-        _cleanup_free_ char *dir = path_join(m->run_containers_dir, id);
-        _cleanup_free_ char *path = dir ? path_join(dir, RUN_RECORD_NAME) : NULL;
-        _cleanup_error_ struct ctr_error *e = NULL;
         _cleanup_free_ char *text = NULL;
-        struct container *c = NULL;
         size_t len = 0;
+        int r;
 
-        if (!path || read_file_full(path, RECORD_MAX_SIZE, &text, &len, NULL) < 0 || len == 0)
-                return NULL;
-        if (record_parse(id, path, text, &c, &e) < 0) {
-                log_warning("container %s: ignoring its run copy: %s", id,
-                            e ? e->message : "unreadable");
-                return NULL;
+        r = read_file_full(path, RECORD_MAX_SIZE, &text, &len, err);
+        if (r == -ENOENT || (r >= 0 && len == 0)) {
+                ctr_error_free(TAKE_PTR(*err));
+                return -ENOENT;
         }
-        *ret_text = TAKE_PTR(text);
-        return c;
+        if (r >= 0)
+                r = record_parse(id, path, text, ret, err);
+        if (r >= 0 && ret_text)
+                *ret_text = TAKE_PTR(text);
+        return r;
+}
+
+/* Which record of a durable container to believe: container_persist()
+ * writes the run copy first, so a run copy of a later generation means the
+ * daemon died before the state writer got that record to the disk. A disk
+ * record without a generation was written by a daemon without run copies,
+ * after any run copy there is. */
+static bool
+run_copy_wins(const struct container *run, const struct container *disk)
+{
+        if (!run)
+                return false;
+        return !disk || (disk->record_gen >= 0 && run->record_gen > disk->record_gen);
 }
 
 int
@@ -510,50 +528,55 @@ container_load_all(struct container_manager *m, struct ctr_error **err)
         if (!d)
                 return ctr_error_sys(err, errno, "open `%s`", m->containers_dir);
         while ((de = readdir(d))) {
-                _cleanup_error_ struct ctr_error *e = NULL;
-                _cleanup_free_ char *dir = NULL, *path = NULL, *text = NULL, *run_text = NULL;
-                struct container *c = NULL;
-                size_t len = 0;
+                _cleanup_error_ struct ctr_error *e = NULL, *run_e = NULL;
+                _cleanup_free_ char *dir = NULL, *path = NULL, *run_dir = NULL, *run_path = NULL,
+                                    *run_text = NULL;
+                struct container *c = NULL, *run = NULL;
                 int r;
 
                 if (!id_is_valid(de->d_name))
                         continue;
                 dir = path_join(m->containers_dir, de->d_name);
                 path = dir ? path_join(dir, "container.json") : NULL;
-                if (!path)
+                run_dir = path_join(m->run_containers_dir, de->d_name);
+                run_path = run_dir ? path_join(run_dir, RUN_RECORD_NAME) : NULL;
+                if (!path || !run_path)
                         break;
-                c = load_run_copy(m, de->d_name, &run_text);
-                if (c) {
-                        /* The daemon was killed before the state writer
-                         * got the newest record to the disk: it does now. */
+                r = record_load(de->d_name, path, NULL, &c, &e);
+                if (record_load(de->d_name, run_path, &run_text, &run, &run_e) < 0 && run_e)
+                        log_warning("container %s: ignoring its run copy: %s", de->d_name, run_e->message);
+                if (run_copy_wins(run, c)) {
+                        container_free(c);
+                        c = TAKE_PTR(run);
+                        /* The state writer had not finished: the disk gets
+                         * the newest record now. */
+                        ctr_error_free(TAKE_PTR(e));
                         if (write_file_atomic(path, run_text, strlen(run_text), 0600, &e) < 0)
                                 log_warning("container %s: %s", de->d_name,
                                             e ? e->message : "record not written");
-                        goto loaded;
+                        r = 0;
                 }
-                r = read_file_full(path, RECORD_MAX_SIZE, &text, &len, &e);
-                if (r == -ENOENT || (r >= 0 && len == 0)) {
+                container_free(run);
+                if (r == -ENOENT) {
                         /* A durable record is never missing or empty: this
                          * is a create cut short, or a container not meant
                          * to outlive a reboot (container_durable()) after
                          * a power loss. Nothing of it runs. */
+                        struct stat st;
                         log_notice("removing container directory %s: it has no record (%s)", de->d_name,
-                                   r < 0 ? "missing" : "empty");
+                                   stat(path, &st) < 0 ? "missing" : "empty");
                         if (rm_rf(dir, &e) < 0)
                                 log_warning("%s", e ? e->message : "remove failed");
                         continue;
                 }
-                if (r >= 0)
-                        r = record_parse(de->d_name, path, text, &c, &e);
                 if (r < 0) {
                         log_warning("skipping container %s: %s", de->d_name,
                                     e ? e->message : "unreadable");
                         continue;
                 }
-        loaded:
                 c->mgr = m;
                 c->dir = TAKE_PTR(dir);
-                c->run_dir = path_join(m->run_containers_dir, c->id);
+                c->run_dir = TAKE_PTR(run_dir);
                 c->next = m->containers;
                 m->containers = c;
         }

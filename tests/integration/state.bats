@@ -55,6 +55,7 @@ disk_record() {
         cmp "$(run_copy "$id")" "$(disk_record "$id")"
         # As if the daemon had been killed before the state writer wrote the
         # record naming the monitor: the disk still says "created".
+        # (Written last, it is also the newest file: the generation decides.)
         printf '%s\n' "$old" >"$(disk_record "$id")"
         ctl_daemon_start
         [[ $(ctl_state st-c) == running ]]
@@ -63,6 +64,19 @@ disk_record() {
         containerctl stop -t 5 st-c >/dev/null
         containerctl rm st-c >/dev/null
         [[ ! -e $CTL_RUN_ROOT/containers/$id && ! -e $TMP/root/containers/$id ]]
+}
+
+@test "a disk record written by a daemon without run copies wins over an old run copy" {
+        containerctl create --name st-f busybox true >/dev/null
+        local id
+        id=$(inspect_field st-f .id)
+        ctl_daemon_stop
+        [[ $(jq -r .generation "$(run_copy "$id")") -ge 1 ]]
+        jq 'del(.generation) | .name = "st-f-disk"' "$(disk_record "$id")" >"$TMP/rec"
+        mv "$TMP/rec" "$(disk_record "$id")"
+        ctl_daemon_start
+        [[ $(inspect_field st-f-disk .id) == "$id" ]]
+        containerctl rm st-f-disk >/dev/null
 }
 
 @test "without run copies (a reboot clears the run root) the disk records are used" {
