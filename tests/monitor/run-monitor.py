@@ -508,7 +508,9 @@ def test_tty(top, rootfs):
 
 
 def test_multi_attach(top, rootfs):
-    n_lines = 300000
+    # More than the stuck client's socket can hold (FRAME_CLIENT_SNDBUF, doubled
+    # by the kernel) plus FRAME_CLIENT_MAX_BUFFER: about 11.7 MB.
+    n_lines = 1600000
     expect = sum(len(str(i)) + 1 for i in range(1, n_lines + 1))
     st = start_attached(top, rootfs, "multi",
                         ["sh", "-c", "read x; echo got:$x; read y; echo got:$y; read z; seq 1 %d; echo end" % n_lines],
