@@ -215,9 +215,10 @@ get_listen_fds(const char *path, const struct authz_groups *groups, int *fds, si
                          * or worker may inherit the listening socket. */
                         if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0)
                                 log_warning_errno(negative_errno(), "set FD_CLOEXEC on fd %d", fd);
-                        if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0)
+                        if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0) {
+                                server_socket_allow_admin(fd, groups);
                                 fds[m++] = fd;
-                        else
+                        } else
                                 safe_close(fd);
                 }
                 if (m == 0)

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -257,6 +258,24 @@ socket_acl_add_group(const char *path, gid_t gid)
         if (setxattr(path, "system.posix_acl_access", &acl, sizeof(acl), 0) < 0)
                 return -errno;
         return 0;
+}
+
+void
+server_socket_allow_admin(int fd, const struct authz_groups *g)
+{
+        struct sockaddr_un sa = { 0 };
+        socklen_t len = sizeof(sa) - 1; /* keeps a NUL after sun_path */
+        int r;
+
+        if (!g || !g->has_admin)
+                return;
+        /* An abstract or unnamed socket has no file to give access to. */
+        if (getsockname(fd, (struct sockaddr *) &sa, &len) < 0 ||
+            len <= offsetof(struct sockaddr_un, sun_path) || sa.sun_path[0] != '/')
+                return;
+        r = socket_acl_add_group(sa.sun_path, g->admin_gid);
+        if (r < 0)
+                log_warning_errno(r, "give group %s access to `%s` (ACL)", g->admin_name, sa.sun_path);
 }
 
 int

@@ -34,6 +34,10 @@ unsigned server_client_count(const struct server *s);
  * too (either only if it exists; g may be NULL: root only). */
 int server_bind_unix(const char *path, const struct authz_groups *g, int *ret_fd,
                      struct ctr_error **err);
+/* A socket systemd made (socket activation: containerctld.socket gives it
+ * the user group and mode 0660): the same ACL entry for the admin group as
+ * server_bind_unix() adds, on the socket's file. */
+void server_socket_allow_admin(int fd, const struct authz_groups *g);
 
 /* Internal to server.c/client.c. */
 struct client *client_new(struct server *s, struct event_base *base, int fd,

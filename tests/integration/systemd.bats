@@ -79,3 +79,34 @@ teardown() {
         ctl_daemon_stop
         ctl_daemon_start
 }
+
+@test "socket activation: the admin group gets the socket's ACL entry, as on a socket the daemon binds" {
+        command -v systemd-socket-activate || skip "systemd-socket-activate not installed"
+        local g=ctlsa$(ctl_random | cut -c1-6) gid
+        groupadd "$g"
+        gid=$(getent group "$g" | cut -d: -f3)
+        printf 'admin_group = %s\n' "$g" >"$TMP/acl.conf"
+        ctl_daemon_stop
+        rm -f "$CTL_SOCK"
+        systemd-socket-activate -l "$CTL_SOCK" \
+                containerctld --config "$TMP/acl.conf" --socket "$CTL_SOCK" --root "$TMP/root" \
+                --run-root "$CTL_RUN_ROOT" --cgroup-parent "$CTL_CGROUP_PARENT" --bridge "$CTL_BRIDGE" \
+                --subnet "$CTL_SUBNET" --log-level debug </dev/null >>"$TMP/daemon.log" 2>&1 3>&- 4>&- &
+        echo $! >"$TMP/daemon.pid"
+        wait_until 10 test -S "$CTL_SOCK"
+        run containerctl version # the first connection execs the daemon
+        assert_status 0
+        # The ACL's named-group entries (acl(5) xattr: version, then tag,
+        # perm, id per entry; ACL_GROUP is tag 8).
+        run python3 -c '
+import os, struct, sys
+a = os.getxattr(sys.argv[1], "system.posix_acl_access")
+for off in range(4, len(a), 8):
+    tag, perm, id_ = struct.unpack_from("<HHI", a, off)
+    if tag == 8:
+        print(id_, perm)' "$CTL_SOCK"
+        ctl_daemon_stop
+        groupdel "$g"
+        ctl_daemon_start
+        [[ $output == "$gid 6" ]]
+}
