@@ -271,15 +271,17 @@ limit_int(json_t *limits, const char *key)
         return json_is_integer(v) ? json_integer_value(v) : 0;
 }
 
-int
-args_resource_check(json_t *limits, struct ctr_error **err)
+/* update: the container's memory limit in force may pair with a new
+ * --memory-swap alone; the daemon checks the merged limits. */
+static int
+resource_check(json_t *limits, bool update, struct ctr_error **err)
 {
         int64_t mem = limit_int(limits, "memory"), swap = limit_int(limits, "memory_swap"),
                 res = limit_int(limits, "memory_reservation");
 
         if (!limits)
                 return 0;
-        if (swap > 0 && mem == 0)
+        if (swap > 0 && mem == 0 && !update)
                 return ctr_error_msg(err, EINVAL,
                                      "--memory-swap needs --memory: it limits memory plus swap");
         if (swap > 0 && swap < mem)
@@ -293,6 +295,12 @@ args_resource_check(json_t *limits, struct ctr_error **err)
                 return ctr_error_msg(err, EINVAL,
                                      "--cpus and --cpu-quota both set the CPU quota: give one");
         return 0;
+}
+
+int
+args_resource_check(json_t *limits, struct ctr_error **err)
+{
+        return resource_check(limits, false, err);
 }
 
 int
@@ -323,7 +331,7 @@ args_parse_update(int argc, char **argv, json_t **ret_limits, struct ctr_error *
                         return r;
                 }
         }
-        r = args_resource_check(limits, err);
+        r = resource_check(limits, true, err);
         if (r >= 0 && !limits)
                 r = ctr_error_msg(err, EINVAL, "%s: give at least one limit to change", argv[0]);
         if (r >= 0 && optind >= argc)

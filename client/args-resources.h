@@ -59,15 +59,17 @@ bool args_is_resource_opt(int c);
  * with *err, -ENOMEM. */
 int args_resource_opt(json_t **limits, int c, const char *arg, long host_cpus,
                       struct ctr_error **err);
-/* Checks the flags together: --memory-swap needs --memory (unless
- * unlimited) and must be at least it; --memory-reservation at most
+/* Checks the flags of run/create together: --memory-swap needs --memory
+ * (unless unlimited) and must be at least it; --memory-reservation at most
  * --memory; --cpus with --cpu-quota is ambiguous. Returns 0 or -EINVAL
  * with *err. */
 int args_resource_check(json_t *limits, struct ctr_error **err);
 
 /* `update [limit flags] CONTAINER...`: at least one flag and one
- * container (argv[optind...]). Returns 0, 1 for --help, -EINVAL with
- * *err. *ret_limits is a new reference. */
+ * container (argv[optind...]). The checks of args_resource_check() but
+ * one: --memory-swap alone is fine, paired by the daemon with the memory
+ * limit in force (and refused there if there is none). Returns 0, 1 for
+ * --help, -EINVAL with *err. *ret_limits is a new reference. */
 int args_parse_update(int argc, char **argv, json_t **ret_limits, struct ctr_error **err);
 
 /* `stats [--no-stream] [--json] [-a|--all] [CONTAINER...]`. */

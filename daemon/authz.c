@@ -115,7 +115,8 @@ authz_role_for(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups,
 /* Methods a user may call. Listed by prefix or name; the rest need admin.
  * container.* and exec.* act on objects daemon/api/authz.c checks are the
  * caller's own (a user's container.list and stats show only theirs).
- * events.subscribe is admin-only: events are not filtered by owner yet. */
+ * events.subscribe: a user's stream has only their own containers' events
+ * (daemon/events.c, struct event_filter's own_only). */
 static const struct {
         const char *method; /* exact, or a prefix ending in '.' */
         enum authz_need need;
@@ -126,6 +127,7 @@ static const struct {
         { "image.inspect", AUTHZ_NEED_ANY },
         { "network.list", AUTHZ_NEED_ANY },
         { "network.inspect", AUTHZ_NEED_ANY },
+        { "events.subscribe", AUTHZ_NEED_ANY },
         { "container.", AUTHZ_NEED_OWNER },
         { "exec.", AUTHZ_NEED_OWNER },
 };

@@ -284,6 +284,12 @@ int container_spec_write_hosts(const struct container *c, const char *self_addr,
                                const struct network_member *members, size_t n,
                                struct ctr_error **err);
 
+/* container.c: a "container" event on the bus for c, attributes (taken,
+ * may be NULL) plus the image as created and the owner's uid. Every
+ * container event goes through it, so that filters on the image and a
+ * user's own-containers stream see them all. */
+void container_emit_event(struct container *c, const char *action, json_t *attributes, uid_t uid);
+
 /* container.c: called by monitor-client.c on monitor events. */
 void container_on_created(struct container *c, pid_t pid);
 void container_on_error(struct container *c, int exit_code, const char *message);

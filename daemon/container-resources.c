@@ -195,13 +195,6 @@ is_running(const struct container *c)
         return c->state == CONTAINER_RUNNING && !c->starting;
 }
 
-static void
-emit(struct container *c, const char *action, uid_t uid)
-{
-        if (c->mgr->events)
-                event_bus_emit(c->mgr->events, "container", action, c->id, c->name, NULL, uid);
-}
-
 /* Looks ref up for a resource change; answers req and returns NULL if it
  * cannot have one now. */
 static struct container *
@@ -286,6 +279,8 @@ res_work(void *userdata)
 
 /* ---- update ---- */
 
+static void oom_watch_arm(struct container *c, bool recovered);
+
 static void
 update_commit(struct container *c, struct res_job *j)
 {
@@ -299,8 +294,12 @@ update_commit(struct container *c, struct res_job *j)
                 log_warning("container %.12s: config.json resources: %s", c->id,
                             e ? e->message : "failed");
         container_persist_or_log(c);
+        /* The first memory limit of a running container: its OOM kills
+         * count from now on (at start there was nothing to watch). */
+        if (is_running(c) && !c->oom_ev)
+                oom_watch_arm(c, false);
         log_info("container %.12s (%s): limits updated", c->id, c->name);
-        emit(c, "update", j->uid);
+        container_emit_event(c, "update", NULL, j->uid);
         request_reply(j->req, json_pack("{s:s,s:o}", "id", c->id, "limits",
                                         container_limits_to_json(&c->config.limits)));
         j->req = NULL;
@@ -350,7 +349,7 @@ res_done(int r, void *userdata)
                 c->paused = j->freeze;
                 container_persist_or_log(c);
                 log_info("container %.12s (%s) %s", c->id, c->name, j->freeze ? "paused" : "unpaused");
-                emit(c, j->freeze ? "pause" : "unpause", j->uid);
+                container_emit_event(c, j->freeze ? "pause" : "unpause", NULL, j->uid);
                 request_reply(j->req, json_pack("{s:s}", "id", c->id));
         }
         res_job_free(j);
@@ -399,6 +398,15 @@ container_update(struct container_manager *m, const char *ref, const struct cgro
          * old --memory-swap is refused here, before any write). */
         if (r >= 0)
                 r = cgroup_limits_validate(&j->merged, &e);
+        /* Memory and swap are one pair: --memory-swap is memory plus swap,
+         * so v2's memory.swap.max (the swap alone) follows from both, and
+         * either alone would be written against the wrong other half. The
+         * merged pair goes to the cgroup whenever the update touches one. */
+        if (r >= 0 && (l->memory_max != CGROUP_UNSET || l->memory_swap != CGROUP_UNSET) &&
+            j->merged.memory_max != CGROUP_UNSET && j->merged.memory_swap != CGROUP_UNSET) {
+                j->apply.memory_max = j->merged.memory_max;
+                j->apply.memory_swap = j->merged.memory_swap;
+        }
         if (r < 0) {
                 j->req = NULL;
                 res_job_free(j);
@@ -494,7 +502,7 @@ oom_check(struct container *c)
         log_info("container %.12s (%s): %" PRIu64 " OOM kill(s)", c->id, c->name, n - c->oom_kills);
         c->oom_kills = n;
         container_persist_or_log(c);
-        emit(c, "oom", (uid_t) -1);
+        container_emit_event(c, "oom", NULL, (uid_t) -1);
 }
 
 /* v1 signals the OOM as it starts, before the victim is chosen and the
@@ -563,23 +571,18 @@ recover_paused(struct container *c, const char *cg)
         container_persist_or_log(c);
 }
 
-void
-container_resources_started(struct container *c, bool recovered)
+/* Watches c's OOM kills if it has a memory limit (else no kill can be
+ * its own); any earlier watch is dropped. recovered: after a daemon
+ * restart, also counts the kills while the daemon was away. */
+static void
+oom_watch_arm(struct container *c, bool recovered)
 {
         _cleanup_free_ char *cg = container_cgroup_path(c);
         _cleanup_error_ struct ctr_error *e = NULL;
         int fd;
 
-        if (!cg)
-                return;
-        if (recovered)
-                recover_paused(c, cg);
-        else {
-                c->paused = false;
-                c->oom_kills = 0; /* per run, as Docker's OOMKilled */
-        }
         container_resources_forget(c);
-        if (!has_memory_limit(c))
+        if (!cg || !has_memory_limit(c))
                 return;
         if (cgroup_oom_watch(cg, &fd, &e) < 0) {
                 log_warning("container %.12s: cannot watch OOM kills: %s", c->id,
@@ -595,6 +598,22 @@ container_resources_started(struct container *c, bool recovered)
         /* Kills while the daemon was away. */
         if (recovered)
                 oom_check(c);
+}
+
+void
+container_resources_started(struct container *c, bool recovered)
+{
+        _cleanup_free_ char *cg = container_cgroup_path(c);
+
+        if (!cg)
+                return;
+        if (recovered)
+                recover_paused(c, cg);
+        else {
+                c->paused = false;
+                c->oom_kills = 0; /* per run, as Docker's OOMKilled */
+        }
+        oom_watch_arm(c, recovered);
 }
 
 /* The monitor removes the cgroup right after the exit, so this last read

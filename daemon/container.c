@@ -28,9 +28,12 @@
 static void container_begin_removal(struct container *c);
 
 /* A "container" event on the bus, with the image as created among the
- * attributes (taken, may be NULL), as Docker's. */
-static void
-emit_event(struct container *c, const char *action, json_t *attributes, uid_t uid)
+ * attributes (taken, may be NULL), as Docker's, owned by the container's
+ * owner (a user's event stream has only their own containers: events.h).
+ * Shared with container-resources.c (pause, unpause, update, oom), so that
+ * every container event carries both. */
+void
+container_emit_event(struct container *c, const char *action, json_t *attributes, uid_t uid)
 {
         if (!c->mgr->events) {
                 json_decref(attributes);
@@ -40,7 +43,8 @@ emit_event(struct container *c, const char *action, json_t *attributes, uid_t ui
                 attributes = json_object();
         if (attributes && c->image_ref)
                 json_object_set_new(attributes, "image", json_string(c->image_ref));
-        event_bus_emit(c->mgr->events, "container", action, c->id, c->name, attributes, uid);
+        event_bus_emit_owned(c->mgr->events, "container", action, c->id, c->name, attributes, uid,
+                             c->owner_uid);
 }
 
 static json_t *
@@ -326,7 +330,7 @@ container_create(struct container_manager *m, const struct container_create_para
         m->containers = c;
         memcpy(ret_id, c->id, ID_HEX_LEN + 1);
         *ret_name = strdup(c->name);
-        emit_event(c, "create", NULL, p->owner_uid);
+        container_emit_event(c, "create", NULL, p->owner_uid);
         TAKE_PTR(c);
         log_info("container %.12s created as %s", ret_id, *ret_name ? *ret_name : "?");
         return 0;
@@ -394,11 +398,11 @@ container_finish(struct container *c, int exit_code, const char *sig, const char
                         if (sig)
                                 json_object_set_new(attrs, "signal", json_string(sig));
                 }
-                emit_event(c, "die", attrs, (uid_t) -1);
+                container_emit_event(c, "die", attrs, (uid_t) -1);
                 /* Docker's order: kill, die, then stop once it is down. */
                 for (struct waiter *w = c->waiters; w; w = w->next)
                         if (strcmp(request_method(w->req), "container.stop") == 0) {
-                                emit_event(c, "stop", NULL, request_peer_uid(w->req));
+                                container_emit_event(c, "stop", NULL, request_peer_uid(w->req));
                                 break;
                         }
         }
@@ -467,7 +471,7 @@ container_on_created(struct container *c, pid_t pid)
         container_resources_started(c, false);
         container_persist_or_log(c);
         log_info("container %.12s (%s) started, pid %d", c->id, c->name, (int) pid);
-        emit_event(c, "start", NULL, uid);
+        container_emit_event(c, "start", NULL, uid);
         if (c->start_req)
                 request_reply(TAKE_PTR(c->start_req), result);
         else
@@ -706,7 +710,7 @@ container_stop(struct container_manager *m, const char *ref, int timeout, struct
         }
         /* A frozen process gets the signal once thawed (Docker's order). */
         container_resources_thaw_after_signal(c);
-        emit_event(c, "kill", signal_attributes(timeout == 0 ? SIGKILL : c->config.stop_signal),
+        container_emit_event(c, "kill", signal_attributes(timeout == 0 ? SIGKILL : c->config.stop_signal),
                    request_peer_uid(req));
         if (add_waiter(&c->waiters, req) < 0) {
                 request_error(req, PROTO_ERR_INTERNAL, "out of memory", NULL);
@@ -734,7 +738,7 @@ container_kill(struct container_manager *m, const char *ref, int sig,
         if (r < 0)
                 return r;
         container_resources_thaw_after_signal(c);
-        emit_event(c, "kill", signal_attributes(sig), (uid_t) -1);
+        container_emit_event(c, "kill", signal_attributes(sig), (uid_t) -1);
         memcpy(ret_id, c->id, ID_HEX_LEN + 1);
         return 0;
 }
@@ -891,7 +895,7 @@ removal_done(int r, void *userdata)
                                 break;
                         }
                 log_info("container %.12s (%s) removed", c->id, c->name);
-                emit_event(c, "destroy", NULL,
+                container_emit_event(c, "destroy", NULL,
                            c->remove_waiters ? request_peer_uid(c->remove_waiters->req)
                                              : (uid_t) -1);
                 container_net_removed(c);
@@ -994,7 +998,7 @@ container_remove(struct container_manager *m, const char *ref, bool force, struc
         if (r >= 0)
                 container_resources_thaw_after_signal(c);
         if (r >= 0)
-                emit_event(c, "kill", signal_attributes(SIGKILL), request_peer_uid(req));
+                container_emit_event(c, "kill", signal_attributes(SIGKILL), request_peer_uid(req));
         if (r < 0) {
                 struct waiter *w = c->remove_waiters;
                 c->remove_waiters = w->next;

@@ -304,12 +304,22 @@ image_is(const char *want, json_t *event)
         return false;
 }
 
+/* A user's subscription sees the objects the user owns, and everything
+ * nobody owns. */
+static bool
+owner_may_see(const struct event_filter *f, json_t *event)
+{
+        json_t *owner = json_object_get(event, "owner_uid");
+
+        return !f->own_only || !owner || json_integer_value(owner) == (json_int_t) f->owner_uid;
+}
+
 bool
 event_filter_match(const struct event_filter *f, json_t *event)
 {
         if (!f)
                 return true;
-        return match_any(f->types, type_is, event) && match_any(f->actions, action_is, event) &&
+        return owner_may_see(f, event) && match_any(f->types, type_is, event) && match_any(f->actions, action_is, event) &&
                match_any(f->containers, container_is, event) &&
                match_any(f->images, image_is, event);
 }
@@ -506,7 +516,7 @@ deliver(struct subscriber *s, const struct event_entry *e)
 
 static json_t *
 event_new_json(struct event_bus *b, const char *type, const char *action, const char *id,
-               const char *name, json_t *attributes, uid_t uid, int64_t t)
+               const char *name, json_t *attributes, uid_t uid, uid_t owner, int64_t t)
 {
         char ts[48];
         json_t *j;
@@ -529,12 +539,21 @@ event_new_json(struct event_bus *b, const char *type, const char *action, const 
                 json_object_set_new(j, "name", proto_json_string_lossy(name));
         if (uid != (uid_t) -1)
                 json_object_set_new(j, "uid", json_integer((json_int_t) uid));
+        if (owner != (uid_t) -1)
+                json_object_set_new(j, "owner_uid", json_integer((json_int_t) owner));
         return j;
 }
 
 void
 event_bus_emit(struct event_bus *b, const char *type, const char *action, const char *id,
                const char *name, json_t *attributes, uid_t uid)
+{
+        event_bus_emit_owned(b, type, action, id, name, attributes, uid, (uid_t) -1);
+}
+
+void
+event_bus_emit_owned(struct event_bus *b, const char *type, const char *action, const char *id,
+                     const char *name, json_t *attributes, uid_t uid, uid_t owner)
 {
         struct event_entry *e;
         json_t *j;
@@ -551,7 +570,7 @@ event_bus_emit(struct event_bus *b, const char *type, const char *action, const 
         if (t < b->last_ns)
                 t = b->last_ns;
         b->seq++;
-        j = event_new_json(b, type, action, id, name, attributes, uid, t);
+        j = event_new_json(b, type, action, id, name, attributes, uid, owner, t);
         line = j ? proto_encode_notification("events.event", j) : NULL;
         if (!line) {
                 json_decref(j);
@@ -630,6 +649,10 @@ event_bus_subscribe(struct event_bus *b, struct request *req, struct event_filte
         }
         s->filter = *filter;
         *filter = (struct event_filter){};
+        if (request_peer_role(req) != AUTHZ_ROLE_ADMIN) {
+                s->filter.own_only = true;
+                s->filter.owner_uid = request_peer_uid(req);
+        }
         s->since_ns = since_ns;
         s->until_ns = until_ns;
         s->client = request_stream(req, json_pack("{s:b}", "subscribed", 1));

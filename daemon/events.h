@@ -51,6 +51,12 @@ DEFINE_FREEP(struct event_bus, event_bus_free)
  * b may be NULL (no bus: nothing happens, attributes are released). */
 void event_bus_emit(struct event_bus *b, const char *type, const char *action, const char *id,
                     const char *name, json_t *attributes, uid_t uid);
+/* event_bus_emit() for an object a user owns (a container): the event
+ * gets "owner_uid", and a user's subscription sees it only if it is the
+ * user's own (struct event_filter's own_only). */
+void event_bus_emit_owned(struct event_bus *b, const char *type, const char *action,
+                          const char *id, const char *name, json_t *attributes, uid_t uid,
+                          uid_t owner);
 
 /* What a subscriber wants (events.subscribe's "filters"). Each list is
  * NULL-terminated, NULL when the key is absent. Values of one key are
@@ -61,6 +67,12 @@ struct event_filter {
         char **containers; /* name, full id or id prefix */
         char **images;     /* image events: name[:tag], id or id prefix;
                             * container events: their image as created */
+        /* Set for a subscriber who is not an administrator: of the events
+         * of owned objects (event_bus_emit_owned(): containers) only
+         * those of the objects owner_uid owns; image and network events,
+         * which such a user may list anyway, all. */
+        bool own_only;
+        uid_t owner_uid;
 };
 void event_filter_clear(struct event_filter *f);
 /* The JSON object {"type":[..],"event":[..],"container":[..],"image":[..]}

@@ -323,6 +323,7 @@ static int
 plan_memory(struct plan *p, const struct cgroup_limits *l, struct ctr_error **err)
 {
         char *dir, mem[32], swap[32], low[32];
+        int64_t swap_of;
         bool v2, memsw_first;
         int r;
 
@@ -333,10 +334,18 @@ plan_memory(struct plan *p, const struct cgroup_limits *l, struct ctr_error **er
                 return r;
         fmt_limit(mem, sizeof(mem), l->memory_max, v2);
         fmt_limit(low, sizeof(low), l->memory_low, v2);
-        if (l->memory_swap == CGROUP_UNLIMITED || l->memory_swap == CGROUP_UNSET)
+        if (l->memory_swap == CGROUP_UNLIMITED || l->memory_swap == CGROUP_UNSET || !v2) {
                 fmt_limit(swap, sizeof(swap), l->memory_swap, v2);
-        else
-                fmt_limit(swap, sizeof(swap), v2 ? l->memory_swap - l->memory_max : l->memory_swap, v2);
+        } else {
+                /* v2's memory.swap.max is the swap alone: memory_swap less
+                 * the memory limit, the one given or else the one in force. */
+                swap_of = l->memory_max != CGROUP_UNSET ? l->memory_max : read_limit(dir, "memory.max");
+                if (swap_of == CGROUP_UNSET || swap_of == CGROUP_UNLIMITED)
+                        return ctr_error_msg(err, EINVAL, "memory-swap needs a memory limit too");
+                if (l->memory_swap < swap_of)
+                        return ctr_error_msg(err, EINVAL, "memory-swap must be at least memory");
+                fmt_limit(swap, sizeof(swap), l->memory_swap - swap_of, v2);
+        }
         if (v2) {
                 if (l->memory_swap != CGROUP_UNSET &&
                     (r = need_file(dir, "memory.swap.max", "swap limit", " (kernel without swap accounting)", err)) < 0)

@@ -152,6 +152,40 @@ apply_or_skip() {
         [[ $(limit memory) == $((16 * MiB)) && $(limit memory-swap) == $((16 * MiB)) ]]
 }
 
+@test "a swap limit alone is paired with the memory limit in force" {
+        apply_or_skip memory=$((64 * MiB)) memory-swap=$((96 * MiB))
+        # Validation wants both (the daemon validates its merged limits):
+        # the write itself must still be right alone.
+        "$TOOL" apply --no-validate "$CG" memory-swap=$((256 * MiB))
+        [[ $(limit memory) == $((64 * MiB)) ]]
+        [[ $(limit memory-swap) == $((256 * MiB)) ]]
+        if [[ $CTL_RES_MODE == unified ]]; then
+                # The swap alone: 256m - 64m, not 256m less an unset limit.
+                [[ $(cat "$(cgfile memory memory.swap.max)") == $((192 * MiB)) ]]
+        else
+                [[ $(cat "$(cgfile memory memory.memsw.limit_in_bytes)") == $((256 * MiB)) ]]
+        fi
+        # Below the memory in force: refused, nothing changed (v1: by the
+        # kernel; v2 by the plan, since swap.max cannot be negative).
+        run "$TOOL" apply --no-validate "$CG" memory-swap=$((32 * MiB))
+        [[ $status == 1 ]]
+        [[ $(limit memory-swap) == $((256 * MiB)) ]]
+}
+
+@test "a swap limit alone without a memory limit is refused" {
+        [[ -e $(cgfile memory memory.memsw.limit_in_bytes) || -e $(cgfile memory memory.swap.max) ]] ||
+                skip "no swap accounting"
+        run "$TOOL" apply --no-validate "$CG" memory-swap=$((256 * MiB))
+        echo "$output"
+        [[ $status == 1 ]]
+        [[ $(limit memory) == max ]]
+        # v2: nothing to subtract from; v1: memsw below the (unlimited) memory.
+        if [[ $CTL_RES_MODE == unified ]]; then
+                [[ $output == *"memory-swap needs a memory limit"* ]]
+                [[ $(cat "$(cgfile memory memory.swap.max)") == max ]]
+        fi
+}
+
 @test "cpu quota, period and shares are written and read back" {
         "$TOOL" apply "$CG" cpu-quota=50000 cpu-period=100000 cpu-shares=512
         [[ $(limit cpu-quota) == 50000 && $(limit cpu-period) == 100000 ]]

@@ -249,3 +249,39 @@ ev_has() {
         containerctl run --rm --name ev9 busybox /probe exit 0
         wait_until 10 ev_has destroy
 }
+
+@test "pause, unpause, update and oom: in order, with the image; the image filter keeps them" {
+        ev_start --filter container=ev10 --format json
+        containerctl run -d --name ev10 -m 16m --memory-swap 16m busybox \
+                sh -c 'while [ ! -e /tmp/go ]; do usleep 50000; done; tail /dev/zero
+                        while [ ! -e /tmp/end ]; do usleep 50000; done; exit 3' >/dev/null
+        wait_until 10 state_is ev10 running
+        containerctl pause ev10 >/dev/null
+        containerctl unpause ev10 >/dev/null
+        containerctl update --pids-limit 10 ev10 >/dev/null
+        # The hog is OOM-killed; the shell exits 3 once the kill is counted
+        # (at once, the count could go with the cgroup: v1 signals the OOM
+        # before it counts the kill).
+        containerctl exec ev10 touch /tmp/go
+        wait_until 30 ev_has oom
+        containerctl exec ev10 touch /tmp/end
+        wait_until 30 state_is ev10 exited
+        containerctl rm ev10 >/dev/null
+        wait_until 10 ev_has destroy
+        ev_stop
+        cat "$EV_OUT"
+        [[ $(ev_actions) == "create start pause unpause update oom die destroy" ]]
+        # Every one names the image, as create and start do.
+        jq -e -s 'all(.attributes.image == "busybox" and .attributes.name == "ev10")' "$EV_OUT"
+        ev_check pause '.uid == 0'
+        ev_check update '.uid == 0'
+        ev_check oom 'has("uid") | not'
+        ev_check die '.attributes.exit_code == "3"'
+        # Filtering on the image drops none of them.
+        run timeout 10 containerctl events --since 0 --until "$(($(date +%s) + 1))" \
+                --filter image=busybox --filter container=ev10 --format json
+        assert_status 0
+        EV_OUT=$BATS_TEST_TMPDIR/replay.out
+        printf '%s\n' "$output" >"$EV_OUT"
+        [[ $(ev_actions) == "create start pause unpause update oom die destroy" ]]
+}

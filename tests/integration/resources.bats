@@ -27,6 +27,17 @@ cg_file() {
         echo "$mnt$path/$f2"
 }
 
+# The cpuset the kernel-refusal test narrowed: put back whatever happened
+# ("FILE" "VALUE"; widening is always allowed).
+CPUSET_RESTORE=()
+teardown() {
+        if ((${#CPUSET_RESTORE[@]})); then
+                echo "${CPUSET_RESTORE[1]}" >"${CPUSET_RESTORE[0]}" || true
+                CPUSET_RESTORE=()
+        fi
+        ctl_teardown
+}
+
 ctr_pid() {
         inspect_field "$1" .pid
 }
@@ -143,6 +154,159 @@ cpu_ns() {
         [[ $output == *exited* ]]
         [[ $(inspect_field up1 .config.limits.memory) == 134217728 ]]
         containerctl rm up1 >/dev/null
+}
+
+# swap_limit_is PID TOTAL MEM: the kernel's swap file says memory + swap
+# = TOTAL for a memory limit MEM (v1 memsw holds the total, v2 swap.max
+# the swap alone).
+swap_limit_is() {
+        local f
+        f=$(cg_file "$1" memory memory.memsw.limit_in_bytes memory.swap.max)
+        if [[ $f == */memory.swap.max ]]; then
+                [[ $(cat "$f") == $(($2 - $3)) ]]
+        else
+                [[ $(cat "$f") == "$2" ]]
+        fi
+}
+
+@test "update --memory-swap alone or --memory alone keeps memory and swap a pair" {
+        containerctl run -d --name sw1 -m 64m --memory-swap 128m busybox sleep 1000 >/dev/null
+        wait_until 5 state_is sw1 running
+        local pid f
+        pid=$(ctr_pid sw1)
+        f=$(cg_file "$pid" memory memory.memsw.limit_in_bytes memory.swap.max)
+        [[ -e $f ]] || skip "no swap accounting: $f"
+        # Swap alone: paired with the 64m in force (v2: swap.max 192m, not
+        # 256m less an unset memory limit).
+        run containerctl update --memory-swap 256m sw1
+        assert_status 0
+        [[ $(cat "$(cg_file "$pid" memory memory.limit_in_bytes memory.max)") == 67108864 ]]
+        swap_limit_is "$pid" 268435456 67108864
+        [[ $(inspect_field sw1 .resources.memory_swap) == 268435456 ]]
+        [[ $(inspect_field sw1 .config.limits.memory_swap) == 268435456 ]]
+        # Memory alone: the total stays what was asked last (v2: swap.max
+        # follows, 256m - 100m).
+        run containerctl update -m 100m sw1
+        assert_status 0
+        [[ $(cat "$(cg_file "$pid" memory memory.limit_in_bytes memory.max)") == 104857600 ]]
+        swap_limit_is "$pid" 268435456 104857600
+        [[ $(inspect_field sw1 .resources.memory_swap) == 268435456 ]]
+        [[ $(inspect_field sw1 .resources.memory) == 104857600 ]]
+        # Raising memory above the swap limit in force, and lowering both:
+        # the order of the two writes must suit the kernel (v1).
+        run containerctl update -m 300m --memory-swap 400m sw1
+        assert_status 0
+        swap_limit_is "$pid" 419430400 314572800
+        run containerctl update -m 32m --memory-swap 48m sw1
+        assert_status 0
+        [[ $(cat "$(cg_file "$pid" memory memory.limit_in_bytes memory.max)") == 33554432 ]]
+        swap_limit_is "$pid" 50331648 33554432
+        # Swap alone below the memory in force: the daemon refuses it.
+        run containerctl update --memory-swap 16m sw1
+        assert_error
+        [[ $output == *"memory-swap must be at least memory"* ]]
+        [[ $(inspect_field sw1 .resources.memory_swap) == 50331648 ]]
+        containerctl rm -f sw1 >/dev/null
+        # Swap alone for a container without a memory limit: the daemon
+        # says why, nothing changes.
+        containerctl run -d --name sw2 busybox sleep 1000 >/dev/null
+        wait_until 5 state_is sw2 running
+        run containerctl update --memory-swap 256m sw2
+        assert_error
+        [[ $output == *"memory-swap needs a memory limit"* ]]
+        [[ $(inspect_field sw2 .config.limits.memory_swap) == null ]]
+        containerctl rm -f sw2 >/dev/null
+}
+
+@test "an OOM kill after update gave the first memory limit is counted and an oom event" {
+        containerctl run -d --name oom2 busybox \
+                sh -c 'while [ ! -e /tmp/go ]; do usleep 50000; done; tail /dev/zero; sleep 1000' >/dev/null
+        wait_until 5 state_is oom2 running
+        run containerctl update -m 16m --memory-swap 16m oom2
+        assert_status 0
+        containerctl exec oom2 touch /tmp/go
+        wait_until 30 oom_kills_at_least oom2 1
+        state_is oom2 running
+        run timeout 10 containerctl events --since 0 --until "$(($(date +%s) + 1))" \
+                --filter event=oom --filter container=oom2
+        assert_status 0
+        [[ $output == *" container oom "* ]]
+        containerctl rm -f oom2 >/dev/null
+}
+
+@test "update changes reservation, cpu shares, cpuset and io weight live" {
+        local cpu=0
+        (($(nproc) >= 2)) && cpu=1
+        containerctl run -d --name up3 -m 64m busybox sleep 1000 >/dev/null
+        wait_until 5 state_is up3 running
+        local pid f
+        pid=$(ctr_pid up3)
+        run containerctl update --memory-reservation 16m up3
+        assert_status 0
+        [[ $(cat "$(cg_file "$pid" memory memory.soft_limit_in_bytes memory.low)") == 16777216 ]]
+        run containerctl update -c 256 up3
+        assert_status 0
+        f=$(cg_file "$pid" cpu cpu.shares cpu.weight)
+        # v2: cpu.weight = 1 + (256 - 2) * 9999 / 262142 = 10.
+        if [[ $f == */cpu.weight ]]; then
+                [[ $(cat "$f") == 10 ]]
+        else
+                [[ $(cat "$f") == 256 ]]
+        fi
+        run containerctl update --cpuset-cpus "$cpu" --cpuset-mems 0 up3
+        assert_status 0
+        [[ $(cat "$(cg_file "$pid" cpuset cpuset.cpus cpuset.cpus)") == "$cpu" ]]
+        [[ $(cat "$(cg_file "$pid" cpuset cpuset.mems cpuset.mems)") == 0 ]]
+        run inspect_field up3 '.resources | [.memory_reservation, .cpuset_cpus, .cpuset_mems] | @tsv'
+        [[ $output == $'16777216\t'"$cpu"$'\t0' ]]
+        run containerctl update --blkio-weight 300 up3
+        if [[ $status != 0 && $output == *"io weight"* ]]; then
+                skip "no io weight file on this host: $output"
+        fi
+        assert_status 0
+        # Read back from blkio.weight, blkio.bfq.weight, io.weight or
+        # io.bfq.weight, whichever the kernel has (io.weight is converted).
+        [[ $(inspect_field up3 .resources.blkio_weight) == 300 ]]
+        [[ $(inspect_field up3 .config.limits.blkio_weight) == 300 ]]
+        containerctl rm -f up3 >/dev/null
+}
+
+@test "a value the kernel refuses in update is an error and the old limits stay (v1 cpuset)" {
+        # v1 wants a cpuset within its parent's; our daemon's cgroup parent
+        # is ours to narrow. cgroup2 has no such rule (the effective set is
+        # the intersection), and this test needs a second CPU.
+        local root=/sys/fs/cgroup/cpuset
+        [[ -e $root/cpuset.cpus ]] || skip "no v1 cpuset hierarchy"
+        (($(nproc) >= 2)) || skip "one CPU"
+        local d=$root$CTL_CGROUP_PARENT
+        # v1 refuses to narrow a parent below a child's cpuset: no other
+        # container of this file's daemon may be left (by a failed test).
+        containerctl ps -a -q | xargs -r containerctl rm -f >/dev/null
+        # A container's start creates the parent.
+        containerctl run --rm busybox true >/dev/null
+        [[ -d $d ]]
+        CPUSET_RESTORE=("$d/cpuset.cpus" "$(cat "$d/cpuset.cpus")")
+        echo 0 >"$d/cpuset.cpus"
+        containerctl run -d --name kr1 -m 64m --pids-limit 40 busybox sleep 1000 >/dev/null
+        wait_until 5 state_is kr1 running
+        local pid
+        pid=$(ctr_pid kr1)
+        [[ $(cat "$(cg_file "$pid" cpuset cpuset.cpus cpuset.cpus)") == 0 ]]
+        # Valid for the host, refused by the kernel at the last write, after
+        # memory and pids were written: they get their old values back.
+        run containerctl update -m 100m --pids-limit 30 --cpuset-cpus 1 kr1
+        assert_error
+        [[ $output == *"write 1 to \`"*"/cpuset.cpus\`"* ]]
+        [[ $(cat "$(cg_file "$pid" memory memory.limit_in_bytes memory.max)") == 67108864 ]]
+        [[ $(cat "$(cg_file "$pid" pids pids.max pids.max)") == 40 ]]
+        [[ $(cat "$(cg_file "$pid" cpuset cpuset.cpus cpuset.cpus)") == 0 ]]
+        [[ $(inspect_field kr1 '.config.limits | [.memory, .pids_limit, .cpuset_cpus] | tojson') == '[67108864,40,null]' ]]
+        [[ $(inspect_field kr1 .resources.memory) == 67108864 ]]
+        # The container still takes a valid update.
+        run containerctl update --pids-limit 30 kr1
+        assert_status 0
+        [[ $(cat "$(cg_file "$pid" pids pids.max pids.max)") == 30 ]]
+        containerctl rm -f kr1 >/dev/null
 }
 
 @test "update of a created container is used at its start" {
@@ -284,4 +448,36 @@ counter_above() {
         run rpc <<<'{"jsonrpc":"2.0","id":1,"method":"container.create","params":{"image":"busybox","limits":{"bogus":1}}}'
         [[ $output == *"unknown limit"* ]]
         [[ $(containerctl ps -a -q | wc -l) == "$before" ]]
+}
+
+@test "negative sizes are clear errors; --memory-swap -1 is unlimited" {
+        local before
+        before=$(containerctl ps -a -q | wc -l)
+        run containerctl run -d --memory -5m busybox true
+        assert_status 125
+        [[ $output == *"invalid --memory '-5m'"* ]]
+        run containerctl run -d -m 64m --memory-swap -1g busybox true
+        assert_status 125
+        [[ $output == *"invalid --memory-swap '-1g'"*"or -1 for unlimited"* ]]
+        run containerctl run -d --memory-reservation -1 busybox true
+        assert_status 125
+        [[ $output == *"invalid --memory-reservation '-1'"* ]]
+        [[ $(containerctl ps -a -q | wc -l) == "$before" ]]
+        containerctl run -d --name neg1 -m 64m --memory-swap -1 busybox sleep 1000 >/dev/null
+        wait_until 5 state_is neg1 running
+        [[ $(inspect_field neg1 .config.limits.memory_swap) == -1 ]]
+        run containerctl update --memory -5m neg1
+        assert_status 125
+        [[ $output == *"invalid --memory '-5m'"* ]]
+        run containerctl update --memory-swap -5m neg1
+        assert_status 125
+        [[ $output == *"invalid --memory-swap '-5m'"* ]]
+        # The daemon refuses them too, whatever the client sends.
+        run rpc <<<'{"jsonrpc":"2.0","id":1,"method":"container.update","params":{"container":"neg1","limits":{"memory_reservation":-5}}}'
+        echo "$output"
+        [[ $output == *'"error"'* ]]
+        [[ $(inspect_field neg1 .config.limits.memory) == 67108864 ]]
+        [[ $(inspect_field neg1 .config.limits.memory_swap) == -1 ]]
+        [[ $(inspect_field neg1 .config.limits.memory_reservation) == null ]]
+        containerctl rm -f neg1 >/dev/null
 }

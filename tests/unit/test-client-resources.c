@@ -102,6 +102,12 @@ test_flags(void)
         bad_flag('m', "-5m", "invalid --memory '-5m'");
         bad_flag('m', "0", "invalid --memory '0'");
         bad_flag(ARGS_OPT_MEMORY_SWAP, "-2", "--memory-swap");
+        /* Negative sizes: only a bare -1 means unlimited, and only for swap. */
+        bad_flag(ARGS_OPT_MEMORY_SWAP, "-1g", "invalid --memory-swap '-1g'");
+        bad_flag(ARGS_OPT_MEMORY_SWAP, "-5m", "or -1 for unlimited");
+        bad_flag(ARGS_OPT_MEMORY_RESERVATION, "-1", "invalid --memory-reservation '-1'");
+        bad_flag(ARGS_OPT_MEMORY_RESERVATION, "-5m", "invalid --memory-reservation '-5m'");
+        bad_flag('m', "-1", "invalid --memory '-1'");
         bad_flag(ARGS_OPT_CPUS, "0", "invalid --cpus '0'");
         bad_flag(ARGS_OPT_CPUS, "-1", "invalid --cpus");
         bad_flag(ARGS_OPT_CPUS, "abc", "invalid --cpus");
@@ -204,6 +210,10 @@ test_update(void)
         char *a3[] = { "update", "-m", "64m", NULL };
         char *a4[] = { "update", "--bogus", "1", "web", NULL };
         char *a5[] = { "update", "--help", NULL };
+        char *a6[] = { "update", "--memory-swap", "256m", "web", NULL };
+        char *a7[] = { "update", "-m", "128m", "--memory-swap", "64m", "web", NULL };
+        char *a8[] = { "run", "--memory-swap", "256m", "busybox", NULL };
+        struct create_opts o;
         struct ctr_error *err = NULL;
         json_t *limits = NULL;
         int r;
@@ -226,6 +236,29 @@ test_update(void)
         ctr_error_free(err);
         err = NULL;
         ok(args_parse_update(ARGC(a5), a5, &limits, &err) == 1, "update --help");
+        /* The daemon pairs a new swap limit with the memory limit in
+         * force: the client must not insist on --memory. */
+        limits = NULL;
+        r = args_parse_update(ARGC(a6), a6, &limits, &err);
+        ok(r == 0 && json_integer_value(json_object_get(limits, "memory_swap")) == 256 << 20 &&
+                   !json_object_get(limits, "memory"),
+           "update --memory-swap alone: %s", err ? err->message : "ok");
+        json_decref(limits);
+        ctr_error_free(err);
+        err = NULL;
+        limits = NULL;
+        r = args_parse_update(ARGC(a7), a7, &limits, &err);
+        ok(r == -EINVAL && err && strstr(err->message, "at least --memory"),
+           "update: swap below memory, both given");
+        ctr_error_free(err);
+        err = NULL;
+        /* run and create have no limit in force to pair with. */
+        r = args_parse_create(ARGC(a8), a8, true, &o, &err);
+        ok(r == -EINVAL && err && strstr(err->message, "needs --memory"),
+           "run --memory-swap alone still refused: %s", err ? err->message : "accepted");
+        if (r == 0)
+                create_opts_done(&o);
+        ctr_error_free(err);
 }
 
 static void
