@@ -489,20 +489,33 @@ has_memory_limit(const struct container *c)
         return v != CGROUP_UNSET && v != CGROUP_UNLIMITED;
 }
 
-/* Reads the count; an increase is an "oom" event (one per increase: the
+/* An increase of the count is an "oom" event (one per increase: the
  * kernel may kill several processes of one episode) and is persisted. */
+static void
+oom_count(struct container *c, uint64_t n)
+{
+        if (n <= c->oom_kills)
+                return;
+        log_info("container %.12s (%s): %" PRIu64 " OOM kill(s)", c->id, c->name, n - c->oom_kills);
+        c->oom_kills = n;
+        container_persist_or_log(c);
+        container_emit_event(c, "oom", NULL, (uid_t) -1);
+}
+
 static void
 oom_check(struct container *c)
 {
         _cleanup_free_ char *cg = container_cgroup_path(c);
         uint64_t n;
 
-        if (!cg || cgroup_oom_kills(cg, &n, NULL) < 0 || n <= c->oom_kills)
-                return;
-        log_info("container %.12s (%s): %" PRIu64 " OOM kill(s)", c->id, c->name, n - c->oom_kills);
-        c->oom_kills = n;
-        container_persist_or_log(c);
-        container_emit_event(c, "oom", NULL, (uid_t) -1);
+        if (cg && cgroup_oom_kills(cg, &n, NULL) >= 0)
+                oom_count(c, n);
+}
+
+void
+container_resources_exit_oom_kills(struct container *c, uint64_t n)
+{
+        oom_count(c, n);
 }
 
 /* v1 signals the OOM as it starts, before the victim is chosen and the

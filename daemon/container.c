@@ -496,6 +496,10 @@ container_on_exited(struct container *c)
         if (path && read_file_full(path, 65536, &text, NULL, NULL) >= 0)
                 j = json_loads(text, 0, NULL);
         if (j && json_is_integer(json_object_get(j, "exit_code"))) {
+                /* Before the exit: "oom" comes before "die". */
+                if (json_integer_value(json_object_get(j, "oom_kills")) > 0)
+                        container_resources_exit_oom_kills(
+                                c, (uint64_t) json_integer_value(json_object_get(j, "oom_kills")));
                 container_finish(c, (int) json_integer_value(json_object_get(j, "exit_code")),
                                  json_string_value(json_object_get(j, "signal")),
                                  json_string_value(json_object_get(j, "message")));

@@ -28,6 +28,7 @@
 #include "common/parse.h"
 #include "common/time-util.h"
 #include "daemon/cgroup/cgroup.h"
+#include "daemon/cgroup/resources.h"
 #include "daemon/monitor/monitor-proto.h"
 #include "daemon/monitor/monitor.h"
 #include "daemon/monitor/proxy.h"
@@ -351,17 +352,25 @@ listen_socket(struct monitor *m, struct ctr_error **err)
         return 0;
 }
 
+/* exit.json: how the init ended, and the cgroup's OOM kill count, read
+ * here because the cgroup goes with the monitor: the daemon, told of the
+ * exit, finds no cgroup left to read (a process killed for memory is
+ * often the init itself, exiting at once). */
 static void
 record_exit(struct monitor *m, int code, const char *signame, int64_t ns)
 {
         _cleanup_error_ struct ctr_error *err = NULL;
         _cleanup_free_ char *exit_path = NULL, *text = NULL;
+        const char *cg = m->spec ? runtime_spec_cgroups_path(m->spec) : NULL;
+        uint64_t oom_kills;
         char ts[64];
         json_t *rec;
 
         format_rfc3339(ns, ts, sizeof(ts));
         rec = json_pack("{s:i, s:s?, s:s, s:I, s:s?}", "exit_code", code, "signal", signame, "finished_at", ts,
                         "finished_ns", (json_int_t) ns, "message", m->message);
+        if (rec && cg && cgroup_oom_kills(cg, &oom_kills, NULL) >= 0)
+                json_object_set_new(rec, "oom_kills", json_integer((json_int_t) oom_kills));
         if (!signame && rec)
                 json_object_set_new(rec, "signal", json_null());
         if (!m->message && rec)

@@ -64,6 +64,8 @@
 #define MONITOR_MSG_MAX 65536
 #define MONITOR_CONTROL_FD 3
 #define MONITOR_SOCKET_NAME "monitor.sock"
+/* {"exit_code","signal","finished_at","finished_ns","message",
+ *  "oom_kills"? (the cgroup's count when the init exited)} */
 #define MONITOR_EXIT_FILE "exit.json"
 
 /* Fds per packet: 64 listening sockets of "publish" in one op (the kernel

@@ -87,6 +87,22 @@ oom_kills_at_least() {
         containerctl rm -f oom1 >/dev/null
 }
 
+@test "an init killed for memory exits 137 with the OOM kill counted, oom before die" {
+        # The init (sh) grows its command substitution until the kernel
+        # kills it: the container ends at once and the monitor removes its
+        # cgroup, so the count comes from the monitor's exit record.
+        run containerctl run --name oom3 -m 16m --memory-swap 16m busybox \
+                sh -c 'x=$(head -c 200m /dev/zero | tr "\0" a); echo ${#x}'
+        [[ $status == 137 ]]
+        [[ $(inspect_field oom3 .state.exit_code) == 137 ]]
+        [[ $(inspect_field oom3 .state.oom_kills) -ge 1 ]]
+        run timeout 10 containerctl events --since 0 --until "$(($(date +%s) + 1))" \
+                --filter container=oom3 --format json
+        assert_status 0
+        [[ $(jq -r .action <<<"$output" | grep -E '^(oom|die)$' | tr '\n' ' ') == "oom die " ]]
+        containerctl rm oom3 >/dev/null
+}
+
 @test "a fork bomb stops at --pids-limit" {
         containerctl run -d --name pids1 --pids-limit 20 busybox \
                 sh -c '(i=0; while [ $i -lt 100 ]; do sleep 1000 & i=$((i+1)); done); sleep 1000' >/dev/null
