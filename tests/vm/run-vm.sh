@@ -6,12 +6,13 @@
 # then prints the guest's TAP and exits non-zero on any failure or silence.
 #
 # usage: tests/vm/run-vm.sh [BUILDDIR]       (as root; default: $CONTAINERCTL_BUILDDIR or the source dir)
-# env:   CTL_VM_TESTS   bats files, relative to the source dir, or "default" or "full" (below)
+# env:   CTL_VM_TESTS   bats files, relative to the source dir, or "default" or "full" (below);
+#                       FILE::REGEX runs only FILE's tests whose name matches REGEX (no spaces)
 #        CTL_VM_FILTER  passed to bats --filter
 #        CTL_VM_CACHE   kernel cache (default /var/tmp/containerctl-vm)
 #        CTL_VM_KVER    kernel version, e.g. 6.1.0-57-amd64 (default: cached one, else
 #                       what linux-image-amd64 depends on)
-#        CTL_VM_TIMEOUT wall-clock limit for QEMU in seconds (default 900)
+#        CTL_VM_TIMEOUT wall-clock limit for QEMU in seconds (default 1200)
 #        CTL_VM_GUEST_CMD  a bash command to run in the guest instead of bats (debugging;
 #                       no verdict), e.g. 'containerctl --help'
 #        CTL_VM_SMP / CTL_VM_MEM   guest CPUs / MiB (default 2 / 1536)
@@ -28,18 +29,21 @@ SMP=${CTL_VM_SMP:-2}
 MEM=${CTL_VM_MEM:-1536}
 CPU=${CTL_VM_CPU:-max}
 # Under TCG bats costs 2-5 s per test on top of the test itself, so the
-# default list is the v2-relevant part (about 6 min on a busy 2-core host);
+# default list is the v2-relevant part (about 12.5 min on a 2-core host);
 # CTL_VM_TESTS=full adds run.bats and lifecycle.bats (about 18 min there).
 TESTS=${CTL_VM_TESTS:-default}
 case $TESTS in
-default) TESTS="tests/vm/cgroupv2.bats tests/integration/cgroup-resources.bats tests/integration/resources.bats tests/integration/restart.bats" ;;
+default)
+        TESTS="tests/vm/cgroupv2.bats tests/integration/cgroup-resources.bats tests/integration/resources.bats tests/integration/restart.bats
+                tests/integration/delegation.bats tests/integration/events.bats::in.order"
+        ;;
 full)
         TESTS="tests/vm/cgroupv2.bats tests/integration/cgroup-resources.bats tests/integration/resources.bats tests/integration/restart.bats tests/integration/isolation.bats
                 tests/integration/run.bats tests/integration/lifecycle.bats"
         : "${CTL_VM_TIMEOUT:=2400}"
         ;;
 esac
-TIMEOUT=${CTL_VM_TIMEOUT:-900}
+TIMEOUT=${CTL_VM_TIMEOUT:-1200}
 # Kernel modules the guest needs; their dependencies come from modprobe.
 MODULES="overlay veth bridge 9p 9pnet_virtio virtio_pci"
 
@@ -48,7 +52,7 @@ for b in containerctl containerctld containerctl-monitor; do
         [[ -x $BUILDDIR/$b ]] || die "$BUILDDIR/$b missing: build first (make)"
 done
 for t in $TESTS; do
-        [[ -f $SRCDIR/$t ]] || die "no test file $SRCDIR/$t"
+        [[ -f $SRCDIR/${t%%::*} ]] || die "no test file $SRCDIR/${t%%::*}"
 done
 
 # --- host dependencies -------------------------------------------------------
