@@ -29,17 +29,18 @@ SMP=${CTL_VM_SMP:-2}
 MEM=${CTL_VM_MEM:-1536}
 CPU=${CTL_VM_CPU:-max}
 # Under TCG bats costs 2-5 s per test on top of the test itself, so the
-# default list is the v2-relevant part (about 12.5 min on a 2-core host);
-# CTL_VM_TESTS=full adds run.bats and lifecycle.bats (about 18 min there).
+# default list is the v2-relevant part (about 10 min on a 2-core host);
+# CTL_VM_TESTS=full adds restart, isolation, run and lifecycle (about 20 min).
 TESTS=${CTL_VM_TESTS:-default}
 case $TESTS in
 default)
-        TESTS="tests/vm/cgroupv2.bats tests/integration/cgroup-resources.bats tests/integration/resources.bats tests/integration/restart.bats
+        TESTS="tests/vm/cgroupv2.bats tests/integration/cgroup-resources.bats tests/integration/resources.bats
                 tests/integration/delegation.bats tests/integration/events.bats::in.order"
         ;;
 full)
-        TESTS="tests/vm/cgroupv2.bats tests/integration/cgroup-resources.bats tests/integration/resources.bats tests/integration/restart.bats tests/integration/isolation.bats
-                tests/integration/run.bats tests/integration/lifecycle.bats"
+        TESTS="tests/vm/cgroupv2.bats tests/integration/cgroup-resources.bats tests/integration/resources.bats
+                tests/integration/delegation.bats tests/integration/events.bats::in.order tests/integration/restart.bats
+                tests/integration/isolation.bats tests/integration/run.bats tests/integration/lifecycle.bats"
         : "${CTL_VM_TIMEOUT:=2400}"
         ;;
 esac
