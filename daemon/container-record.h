@@ -304,7 +304,8 @@ void container_resources_started(struct container *c, bool recovered);
  * watch stops, paused is cleared. Before the record is persisted. */
 void container_resources_stopped(struct container *c);
 /* The cgroup's OOM kill count as the monitor read it when the init
- * exited (exit.json): counted, with an "oom" event, if it is higher. */
+ * exited (exit.json): counted, with an "oom" event, if it is higher; the
+ * exit's own record write (container_finish()) follows. */
 void container_resources_exit_oom_kills(struct container *c, uint64_t n);
 /* After stop/kill/remove signalled a paused container: thaw it (in a
  * worker) so the signal is delivered, as Docker does. */

@@ -490,32 +490,34 @@ has_memory_limit(const struct container *c)
 }
 
 /* An increase of the count is an "oom" event (one per increase: the
- * kernel may kill several processes of one episode) and is persisted. */
+ * kernel may kill several processes of one episode); persist: write the
+ * record now (not at the exit, whose own write follows at once). */
 static void
-oom_count(struct container *c, uint64_t n)
+oom_count(struct container *c, uint64_t n, bool persist)
 {
         if (n <= c->oom_kills)
                 return;
         log_info("container %.12s (%s): %" PRIu64 " OOM kill(s)", c->id, c->name, n - c->oom_kills);
         c->oom_kills = n;
-        container_persist_or_log(c);
+        if (persist)
+                container_persist_or_log(c);
         container_emit_event(c, "oom", NULL, (uid_t) -1);
 }
 
 static void
-oom_check(struct container *c)
+oom_check(struct container *c, bool persist)
 {
         _cleanup_free_ char *cg = container_cgroup_path(c);
         uint64_t n;
 
         if (cg && cgroup_oom_kills(cg, &n, NULL) >= 0)
-                oom_count(c, n);
+                oom_count(c, n, persist);
 }
 
 void
 container_resources_exit_oom_kills(struct container *c, uint64_t n)
 {
-        oom_count(c, n);
+        oom_count(c, n, false);
 }
 
 /* v1 signals the OOM as it starts, before the victim is chosen and the
@@ -529,7 +531,7 @@ oom_timer_cb(evutil_socket_t fd, short what, void *arg)
         uint64_t before = c->oom_kills;
         struct timeval tv = { .tv_sec = 0, .tv_usec = 250000 };
 
-        oom_check(c);
+        oom_check(c, true);
         if (c->oom_kills == before && --c->oom_rechecks > 0)
                 evtimer_add(c->oom_timer, &tv);
 }
@@ -541,7 +543,7 @@ oom_cb(evutil_socket_t fd, short what, void *arg)
         struct timeval tv = { .tv_sec = 0, .tv_usec = 250000 };
 
         cgroup_oom_watch_drain(fd);
-        oom_check(c);
+        oom_check(c, true);
         if (!c->oom_timer)
                 c->oom_timer = evtimer_new(c->mgr->base, oom_timer_cb, c);
         if (c->oom_timer) {
@@ -610,7 +612,7 @@ oom_watch_arm(struct container *c, bool recovered)
         }
         /* Kills while the daemon was away. */
         if (recovered)
-                oom_check(c);
+                oom_check(c, true);
 }
 
 void
@@ -636,7 +638,7 @@ void
 container_resources_stopped(struct container *c)
 {
         if (c->oom_ev)
-                oom_check(c);
+                oom_check(c, false);
         container_resources_forget(c);
         c->paused = false;
 }
