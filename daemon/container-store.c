@@ -378,14 +378,16 @@ container_write_file(const struct container *c, const char *path, const char *te
                      struct ctr_error **err)
 {
         struct state_writer *w = c->mgr ? c->mgr->writer : NULL;
+        bool durable = container_durable(c);
         int r;
 
-        if (!container_durable(c) || w) {
-                r = write_file_replace(path, text, strlen(text), mode, false, err);
-                if (r < 0 || !container_durable(c) || state_writer_fsync(w, path, NULL, NULL) >= 0)
-                        return r;
-        }
-        /* No writer (unit tests) or no memory to queue the fsync. */
+        /* No writer: unit tests. */
+        if (durable && !w)
+                return write_file_replace(path, text, strlen(text), mode, true, err);
+        r = write_file_replace(path, text, strlen(text), mode, false, err);
+        if (r < 0 || !durable || state_writer_fsync(w, path, NULL, NULL) >= 0)
+                return r;
+        /* No memory to queue the fsync: here, then. */
         return write_file_replace(path, text, strlen(text), mode, true, err);
 }
 
